@@ -1,0 +1,63 @@
+"""Health endpoints: /healthz (the process answers) and /readyz (Redis and the database answer)."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+from django.db.utils import Error as DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from redis.exceptions import RedisError
+
+from sessiondemo.redis_client import get_redis
+
+CHECK_TIMEOUT_SECONDS = 1.0
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def check_redis() -> str | None:
+    """None when Redis answers PING, else a sentence saying what failed."""
+    try:
+        get_redis().ping()
+    except RedisError as error:
+        return f"Redis did not answer PING: {error}"
+    except Exception as error:  # noqa: BLE001 - a broken client build is still 'not ready', with its reason
+        return f"Redis client could not be built: {error}"
+    return None
+
+
+def check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL statement_timeout = %s", [int(CHECK_TIMEOUT_SECONDS * 1000)])
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        return f"The database did not answer: {error}"
+    return None
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, dict[str, object]] = {}
+    failed = []
+    for name, check in (("redis", check_redis), ("database", check_database)):
+        started = time.perf_counter()
+        problem = check()
+        checks[name] = {"ok": problem is None, "ms": round((time.perf_counter() - started) * 1000, 2)}
+        if problem:
+            checks[name]["error"] = problem
+            failed.append(name)
+    body = {"status": "ok" if not failed else "unavailable", "checks": checks}
+    if failed:
+        body["failed"] = failed
+    response = JsonResponse(body, status=503 if failed else 200)
+    if failed:
+        response["Retry-After"] = "5"
+    return response

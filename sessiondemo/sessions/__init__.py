@@ -1,0 +1,1 @@
+"""The project's Redis session engine (SESSION_ENGINE = "sessiondemo.sessions.store")."""

@@ -1,0 +1,77 @@
+"""Named maps of integer counters kept in the session (the cart's sku -> quantity).
+
+The project's engine keeps each counter as its own field in the session's Redis
+hash and changes it with an atomic server-side script, so concurrent requests
+never lose an increment. Stock engines get the same interface over a dict
+stored in the session (and the lost updates that come with read-modify-write).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sessiondemo.sessions.exceptions import CounterLimitError
+
+
+class CounterMap(Protocol):
+    def items(self) -> dict[str, int]:
+        """The counters' current values."""
+
+    def add(self, field: str, amount: int, maximum: int) -> int:
+        """Add ``amount`` to ``field`` and return the new value.
+
+        Raise CounterLimitError, changing nothing, when the result would exceed ``maximum``.
+        """
+
+    def set(self, field: str, value: int) -> None:
+        """Set ``field`` to ``value``."""
+
+    def remove(self, field: str) -> None:
+        """Remove ``field``; removing an absent field is not an error."""
+
+    def clear(self) -> None:
+        """Remove every counter of this map."""
+
+
+class SessionDictCounters:
+    """The fallback for stock engines: a dict of counters under one session key."""
+
+    def __init__(self, session, name: str) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+        self.name = name
+
+    def items(self) -> dict[str, int]:
+        return dict(self.session.get(self.name, {}))
+
+    def _store(self, values: dict[str, int]) -> None:
+        self.session[self.name] = values
+
+    def add(self, field: str, amount: int, maximum: int) -> int:
+        values = self.items()
+        new_value = values.get(field, 0) + amount
+        if new_value > maximum:
+            raise CounterLimitError(f"{field} would reach {new_value}, over the maximum of {maximum}.")
+        values[field] = new_value
+        self._store(values)
+        return new_value
+
+    def set(self, field: str, value: int) -> None:
+        values = self.items()
+        values[field] = value
+        self._store(values)
+
+    def remove(self, field: str) -> None:
+        values = self.items()
+        if values.pop(field, None) is not None:
+            self._store(values)
+
+    def clear(self) -> None:
+        if self.name in self.session:
+            del self.session[self.name]
+
+
+def counters_for(session, name: str) -> CounterMap:  # type: ignore[no-untyped-def]
+    """The engine's atomic counters when it has them, else the dict fallback."""
+    if hasattr(session, "counters"):
+        return session.counters(name)
+    return SessionDictCounters(session, name)

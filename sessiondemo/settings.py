@@ -1,0 +1,261 @@
+"""The one settings module: every value comes from an environment variable.
+
+Each variable is listed, with its default, in the README's table. Nothing else in
+the project reads ``os.environ``; code reads ``django.conf.settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SESSIONDEMO_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {raw!r}.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it to a long random string in production, "
+            "or set DEBUG=1 for local development."
+        )
+    # A fixed, obviously unsafe key for DEBUG only; production never gets here.
+    SECRET_KEY = "django-insecure-local-development-only"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# App Service sets WEBSITE_INSTANCE_ID on each worker; locally the served-by value
+# is host:port and pid, worked out per request.
+INSTANCE_ID = os.environ.get("WEBSITE_INSTANCE_ID", "")
+
+INSTALLED_APPS = [
+    # First, so that its runserver (which starts the embedded Redis) wins.
+    "sessiondemo",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "cart",
+    "provisioning",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sessiondemo.middleware.ServedByMiddleware",
+    "sessiondemo.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sessiondemo.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "sessiondemo" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sessiondemo.context_processors.served_by",
+                "cart.context_processors.cart_count",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "sessiondemo.wsgi.application"
+
+# --- Database: users live in SQL ------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+except ValueError as error:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django understands: {error}") from None
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "cart:catalog"
+LOGOUT_REDIRECT_URL = "cart:catalog"
+
+# --- Redis ----------------------------------------------------------------------
+# With no REDIS_URL the project starts (once) and shares an embedded redis-server
+# on a unix socket under var/redis/.
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+EMBEDDED_REDIS = not REDIS_URL
+if EMBEDDED_REDIS:
+    REDIS_URL = f"unix://{EMBEDDED_REDIS_DIR / 'redis.sock'}"
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL.split(':')[0]!r}."
+    )
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_RETRIES = env_int("REDIS_RETRIES", 2)
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "sessiondemo")
+
+# --- Sessions -------------------------------------------------------------------
+# SESSION_BACKEND picks the engine: the project's own ("redis"), or the stock ones
+# kept for comparison ("django-redis", "db", "signed_cookies").
+SESSION_BACKEND = os.environ.get("SESSION_BACKEND", "redis")
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 20 * 60, minimum=1)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, minimum=1)
+SESSION_GRACE_PERIOD = env_int("SESSION_GRACE_PERIOD", 30 * 60)
+SESSION_COMPRESS_THRESHOLD = env_int("SESSION_COMPRESS_THRESHOLD", 1024, minimum=1)
+SESSION_MAX_BYTES = env_int("SESSION_MAX_BYTES", 64 * 1024, minimum=1024)
+# What survives an idle expiry into a fresh anonymous session: never authentication.
+SESSION_GRACE_KEEP = ["cart"]
+
+SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME", "sessionid")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if SESSION_BACKEND == "redis":
+    SESSION_ENGINE = "sessiondemo.sessions.store"
+    # The cookie lives as long as the absolute lifetime; Redis enforces the idle timeout.
+    SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT + SESSION_GRACE_PERIOD
+elif SESSION_BACKEND == "django-redis":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+    SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+    # The stock way to slide the idle timeout: re-save on every request.
+    SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_SAVE_EVERY_REQUEST", True)
+    CACHES["sessions"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": {
+            # django-redis pickles by default; session data must be JSON at rest.
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+        },
+    }
+elif SESSION_BACKEND == "db":
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+    SESSION_SAVE_EVERY_REQUEST = True
+    INSTALLED_APPS.append("django.contrib.sessions")
+elif SESSION_BACKEND == "signed_cookies":
+    SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+    SESSION_SAVE_EVERY_REQUEST = True
+else:
+    raise ImproperlyConfigured(
+        f"SESSION_BACKEND must be redis, django-redis, db or signed_cookies, not {SESSION_BACKEND!r}."
+    )
+SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+
+# --- Messages: kept in the session, so they follow the user across instances ----
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Security -------------------------------------------------------------------
+CSRF_COOKIE_HTTPONLY = False  # the JSON API reads it for the X-CSRFToken header
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+# App Service (and the local nginx) terminate TLS and say so in this header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Static files ---------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+    },
+}
+# Serve straight from the apps' static folders, so gunicorn needs no collectstatic
+# step locally; App Service's Oryx build runs collectstatic anyway.
+WHITENOISE_USE_FINDERS = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
