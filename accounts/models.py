@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+# Users are Django's own auth.User; sessions live in Redis, not here.

@@ -1,3 +1,9 @@
 from django.contrib import admin
 
-# Register your models here.
+from cart.models import Product
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "name", "price")
+    search_fields = ("sku", "name")

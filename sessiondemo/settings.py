@@ -120,7 +120,11 @@ TEMPLATES = [
 WSGI_APPLICATION = "sessiondemo.wsgi.application"
 
 # --- Database: users live in SQL ------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    # The local default: SQLite under var/, made on first use.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 except ValueError as error:
@@ -259,3 +263,4 @@ LOGGING = {
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+CSRF_FAILURE_VIEW = "sessiondemo.views.csrf_failure"

@@ -1,16 +1,9 @@
-"""
-WSGI config for sessiondemo project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""WSGI entry point, sessiondemo.wsgi:application, served by gunicorn (or waitress under IIS)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'sessiondemo.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sessiondemo.settings")
 
 application = get_wsgi_application()

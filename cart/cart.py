@@ -1,0 +1,124 @@
+"""The shopping cart: sku -> quantity, kept in the session.
+
+Quantities are counters in the session engine, so the engine can change them
+atomically on the server: N concurrent "add 1" give exactly +N. Views parse
+input, call one method here, and report the CartError sentence when a rule is
+broken; the cart is left as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sessiondemo.sessions.counters import CounterMap, counters_for
+from sessiondemo.sessions.exceptions import CounterLimitError
+
+from cart.models import Product
+
+MIN_QUANTITY = 1
+MAX_QUANTITY = 99
+SESSION_NAME = "cart"
+
+
+class CartError(ValueError):
+    """Input the cart refuses, with a sentence saying what is wrong."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sku": self.product.sku,
+            "name": self.product.name,
+            "quantity": self.quantity,
+            "unit_price": str(self.product.price),
+            "line_total": str(self.line_total),
+        }
+
+
+def parse_quantity(value: Any, *, what: str = "quantity") -> int:
+    """A whole number from 1 to 99, from JSON (int) or a form (digits), else CartError."""
+    if isinstance(value, bool) or value is None:
+        raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}.")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit():
+            raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}, not {value[:20]!r}.")
+        value = int(text)
+    if not isinstance(value, int):
+        raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}.")
+    if value < MIN_QUANTITY or value > MAX_QUANTITY:
+        raise CartError(f"The {what} must be from {MIN_QUANTITY} to {MAX_QUANTITY}, not {value}.")
+    return value
+
+
+def find_product(sku: Any) -> Product:
+    if not isinstance(sku, str) or not sku.strip():
+        raise CartError("Say which product with its sku, for example \"TEA-001\".")
+    try:
+        return Product.objects.get(sku=sku.strip())
+    except Product.DoesNotExist:
+        raise CartError(f"There is no product with the sku {sku[:40]!r}.") from None
+
+
+class Cart:
+    """The cart of one session."""
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+
+    @property
+    def _counters(self) -> CounterMap:
+        return counters_for(self.session, SESSION_NAME)
+
+    def quantities(self) -> dict[str, int]:
+        return {sku: quantity for sku, quantity in self._counters.items().items() if quantity > 0}
+
+    def add(self, sku: Any, quantity: Any = 1) -> int:
+        """Add ``quantity`` of a product; return how many the cart now holds."""
+        product = find_product(sku)
+        amount = parse_quantity(quantity)
+        try:
+            return self._counters.add(product.sku, amount, MAX_QUANTITY)
+        except CounterLimitError:
+            held = self.quantities().get(product.sku, 0)
+            raise CartError(
+                f"The cart holds {held} of {product.sku}; adding {amount} would pass the limit of {MAX_QUANTITY}."
+            ) from None
+
+    def set_quantity(self, sku: Any, quantity: Any) -> None:
+        product = find_product(sku)
+        self._counters.set(product.sku, parse_quantity(quantity))
+
+    def remove(self, sku: Any) -> None:
+        product = find_product(sku)
+        self._counters.remove(product.sku)
+
+    def clear(self) -> None:
+        self._counters.clear()
+
+    def lines(self) -> list[CartLine]:
+        quantities = self.quantities()
+        products = Product.objects.filter(sku__in=quantities)
+        # A product taken out of the catalog drops out of the cart's lines.
+        return [CartLine(product, quantities[product.sku]) for product in products]
+
+    def count(self) -> int:
+        return sum(self.quantities().values())
+
+    def as_json(self) -> dict[str, Any]:
+        lines = self.lines()
+        return {
+            "items": [line.as_json() for line in lines],
+            "count": sum(line.quantity for line in lines),
+            "total": str(sum((line.line_total for line in lines), Decimal("0.00"))),
+        }

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from cart import views
+
+app_name = "cart"
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("cart/", views.cart_page, name="cart"),
+    path("cart/add/<str:sku>/", views.add, name="add"),
+    path("cart/set/<str:sku>/", views.set_quantity, name="set"),
+    path("cart/remove/<str:sku>/", views.remove, name="remove"),
+    path("cart/clear/", views.clear, name="clear"),
+]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ObservabilityConfig(AppConfig):
+    name = "sessiondemo.observability"
+    label = "observability"
+    verbose_name = "Observability"
+
+    def ready(self):
+        # Feed the session engine's figures into OpenTelemetry instruments. With no
+        # SDK configured the instruments are no-ops, so this costs nothing.
+        from sessiondemo.observability import metrics
+
+        metrics.connect_session_figures()
