@@ -18,13 +18,14 @@ class CounterMap(Protocol):
         """The counters' current values."""
 
     def add(self, field: str, amount: int, maximum: int) -> int:
-        """Add ``amount`` to ``field`` and return the new value.
+        """Add ``amount`` (negative to take away) to ``field`` and return the new value.
 
-        Raise CounterLimitError, changing nothing, when the result would exceed ``maximum``.
+        Raise CounterLimitError, changing nothing, when the result would exceed ``maximum``
+        or go below zero. A counter that reaches zero is removed.
         """
 
     def set(self, field: str, value: int) -> None:
-        """Set ``field`` to ``value``."""
+        """Set ``field`` to ``value``; zero or less removes it."""
 
     def remove(self, field: str) -> None:
         """Remove ``field``; removing an absent field is not an error."""
@@ -48,16 +49,21 @@ class SessionDictCounters:
 
     def add(self, field: str, amount: int, maximum: int) -> int:
         values = self.items()
-        new_value = values.get(field, 0) + amount
-        if new_value > maximum:
-            raise CounterLimitError(f"{field} would reach {new_value}, over the maximum of {maximum}.")
-        values[field] = new_value
-        self._store(values)
+        current = values.get(field, 0)
+        new_value = current + amount
+        if new_value > maximum or new_value < 0:
+            raise CounterLimitError(
+                f"{field} cannot change by {amount}: it is {current}, and it must stay between 0 and {maximum}."
+            )
+        self.set(field, new_value)
         return new_value
 
     def set(self, field: str, value: int) -> None:
         values = self.items()
-        values[field] = value
+        if value > 0:
+            values[field] = value
+        else:
+            values.pop(field, None)
         self._store(values)
 
     def remove(self, field: str) -> None:

@@ -1,0 +1,80 @@
+-- Load one session in one round trip and slide its idle expiry, all on the server.
+--
+-- KEYS[1]  the session hash
+-- ARGV[1]  now in ms ('' = the server's clock), ARGV[2] idle ms, ARGV[3] absolute ms, ARGV[4] grace ms
+-- ARGV[5]  instance, ARGV[6] client ip, ARGV[7] user agent ('' = leave as stored)
+-- ARGV[8..] fields carried over an expiry: a name ending in ':' is a prefix, any other an exact field
+--
+-- Returns {'hit', field, value, ...} (as stored before this refresh), {'grace', carried field, value, ...},
+-- {'expired'}, {'miss'} or {'corrupt'}.
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local idle, absolute, grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local fields = redis.call('HGETALL', key)
+if #fields == 0 then
+  return {'miss'}
+end
+
+local seen, absolute_expiry, user_agent
+for i = 1, #fields, 2 do
+  local name = fields[i]
+  if name == 'm:seen' then
+    seen = tonumber(fields[i + 1])
+  elseif name == 'm:abs' then
+    absolute_expiry = tonumber(fields[i + 1])
+  elseif name == 'm:ua' then
+    user_agent = fields[i + 1]
+  end
+end
+if not seen or not absolute_expiry then
+  return {'corrupt'}
+end
+
+local function carried(name)
+  for j = 8, #ARGV do
+    local wanted = ARGV[j]
+    if string.sub(wanted, -1) == ':' then
+      if string.sub(name, 1, #wanted) == wanted then
+        return true
+      end
+    elseif name == wanted then
+      return true
+    end
+  end
+  return false
+end
+
+if now > seen + idle or now > absolute_expiry then
+  -- Past a limit: the session (and its login) ends here, whatever the key's TTL says.
+  redis.call('DEL', key)
+  if now <= seen + idle + grace and now <= absolute_expiry + grace then
+    local kept = {'grace'}
+    for i = 1, #fields, 2 do
+      if carried(fields[i]) then
+        kept[#kept + 1] = fields[i]
+        kept[#kept + 1] = fields[i + 1]
+      end
+    end
+    return kept
+  end
+  return {'expired'}
+end
+
+redis.call('HSET', key, 'm:seen', string.format('%d', now))
+if ARGV[5] ~= '' then
+  redis.call('HSET', key, 'm:inst', ARGV[5])
+end
+if ARGV[6] ~= '' then
+  redis.call('HSET', key, 'm:ip', ARGV[6])
+end
+if ARGV[7] ~= '' and ARGV[7] ~= user_agent then
+  redis.call('HSET', key, 'm:ua', ARGV[7])
+end
+redis.call('PEXPIREAT', key, string.format('%d', math.min(now + idle + grace, absolute_expiry + grace)))
+table.insert(fields, 1, 'hit')
+return fields

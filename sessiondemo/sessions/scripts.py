@@ -1,0 +1,102 @@
+"""The engine's Lua scripts: read once per process from ``lua/*.lua``, called by SHA.
+
+A server that has forgotten a script (restart, failover, SCRIPT FLUSH) answers
+NOSCRIPT; the call is then repeated with EVAL, which also caches the script again.
+Pipelines get the same fallback for each script call that came back NOSCRIPT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+from sessiondemo.redis_client import RedisClient
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+
+Argument = str | bytes | int | float
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    name: str
+    source: str
+    sha: str
+
+    @classmethod
+    def from_file(cls, name: str) -> "LuaScript":
+        source = (LUA_DIR / f"{name}.lua").read_text()
+        return cls(name=name, source=source, sha=hashlib.sha1(source.encode()).hexdigest())
+
+    def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
+        """Run the script: one round trip, two when the server has to be taught it again."""
+        try:
+            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return self.evaluate(client, keys, args)
+
+    def evaluate(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
+        return client.execute_command("EVAL", self.source, len(keys), *keys, *args)
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    script: LuaScript
+    keys: tuple[str, ...]
+    args: tuple[Argument, ...]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A plain Redis command in a pipeline, e.g. Command(("ZADD", key, score, member))."""
+
+    args: tuple[Argument, ...]
+
+
+Step = ScriptCall | Command
+
+
+def run_pipeline(client: RedisClient, steps: Sequence[Step]) -> list[Any]:
+    """Send ``steps`` as one pipeline (one round trip per node) and return their replies.
+
+    Not a transaction: on a cluster the steps may live in different slots. The first
+    error other than NOSCRIPT is raised after every NOSCRIPT call has been repeated.
+    """
+    if len(steps) == 1:
+        return [_run_one(client, steps[0])]
+    pipeline = client.pipeline(transaction=False)
+    for step in steps:
+        if isinstance(step, ScriptCall):
+            # execute_command, not pipeline.evalsha: redis-py's cluster pipeline blocks the method.
+            pipeline.execute_command("EVALSHA", step.script.sha, len(step.keys), *step.keys, *step.args)
+        else:
+            pipeline.execute_command(*step.args)
+    replies = pipeline.execute(raise_on_error=False)
+    first_error: Exception | None = None
+    for index, (step, reply) in enumerate(zip(steps, replies)):
+        if isinstance(reply, NoScriptError) and isinstance(step, ScriptCall):
+            replies[index] = step.script.evaluate(client, step.keys, step.args)
+        elif isinstance(reply, Exception) and first_error is None:
+            first_error = reply
+    if first_error is not None:
+        raise first_error
+    return replies
+
+
+def _run_one(client: RedisClient, step: Step) -> Any:
+    if isinstance(step, ScriptCall):
+        return step.script(client, step.keys, step.args)
+    return client.execute_command(*step.args)
+
+
+LOAD = LuaScript.from_file("load")
+CREATE = LuaScript.from_file("create")
+SAVE = LuaScript.from_file("save")
+COUNTER = LuaScript.from_file("counter")
+REVOKE = LuaScript.from_file("revoke")
+ALL_SCRIPTS = (LOAD, CREATE, SAVE, COUNTER, REVOKE)
