@@ -84,9 +84,12 @@ INSTALLED_APPS = [
     "accounts",
     "cart",
     "provisioning",
+    "sessiondemo.observability",
 ]
 
 MIDDLEWARE = [
+    # First: its latency and Redis round trips cover everything below, the session save included.
+    "sessiondemo.observability.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessiondemo.middleware.ServedByMiddleware",
@@ -264,3 +267,15 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "sessiondemo.views.csrf_failure"
+
+# --- Observability --------------------------------------------------------------
+# Set APPLICATIONINSIGHTS_CONNECTION_STRING to export traces and metrics to Azure Monitor
+# (sessiondemo.observability.telemetry); unset, nothing is exported and nothing is loaded.
+APPLICATIONINSIGHTS_CONNECTION_STRING = os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
+# A bearer token for /metrics scrapers; empty, only a staff login can read /metrics.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Seconds between two publications of an instance's figures to Redis for /ops/.
+OPS_PUBLISH_INTERVAL = env_int("OPS_PUBLISH_INTERVAL", 5, minimum=1)
+# Every log record, and one line per request, as JSON on stdout (App Service log streaming).
+LOGGING["formatters"]["json"] = {"()": "sessiondemo.observability.logging.JsonFormatter"}
+LOGGING["handlers"]["console"].update(formatter="json", stream="ext://sys.stdout")
