@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -54,13 +56,21 @@ class EmbeddedRedis:
     def is_running(self) -> bool:
         if not self.socket.exists():
             return False
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1, socket_connect_timeout=1)
+        client = _direct_client(self.socket, timeout=1)
         try:
             return bool(client.ping())
         except redis.RedisError:
             return False
         finally:
             client.close()
+
+
+def _direct_client(socket_path: Path, timeout: float) -> redis.Redis:
+    # No retries: a dead socket should say so at once, and SHUTDOWN drops the connection by design.
+    return redis.Redis(
+        unix_socket_path=str(socket_path), socket_timeout=timeout, socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def redis_server_binary() -> str:
@@ -140,7 +150,7 @@ def stop_embedded_redis(directory: Path) -> bool:
     if not server.is_running() and pid is None:
         return False
     if server.is_running():
-        client = redis.Redis(unix_socket_path=str(server.socket), socket_timeout=5)
+        client = _direct_client(server.socket, timeout=5)
         try:
             client.shutdown(save=True)
         except redis.ConnectionError:

@@ -5,13 +5,6 @@ Every server a fixture starts is stopped when the fixture ends.
 
 from __future__ import annotations
 
-import os
-
-# Settings are read once at import: give them what production would refuse to go without.
-os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:1/0")  # replaced by the redis_server fixture
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-
 import pytest
 
 from sessiondemo import redis_client
@@ -61,3 +54,43 @@ def any_redis(request):
     """Run a behaviour test once on a single Redis and once on the 3-master cluster."""
     name = "redis_url" if request.param == "single" else "redis_cluster_url"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def site_redis(redis_url, settings):
+    """The site's sessions on the test Redis, whichever engine SESSION_BACKEND picked."""
+    if settings.SESSION_BACKEND == "django-redis":
+        caches = dict(settings.CACHES)
+        caches["sessions"] = {**caches["sessions"], "LOCATION": redis_url}
+        settings.CACHES = caches
+    return redis_url
+
+
+class ApiClient:
+    """Django's test client with CSRF enforced, speaking JSON the way a script would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self) -> str:
+        if "csrftoken" not in self.client.cookies:
+            self.client.get("/api/session")
+        return self.client.cookies["csrftoken"].value
+
+    def send(self, method: str, path: str, body=None, content_type="application/json", raw=None):
+        import json
+
+        data = raw if raw is not None else (json.dumps(body) if body is not None else "")
+        return self.client.generic(
+            method, path, data=data, content_type=content_type, HTTP_X_CSRFTOKEN=self.csrf_token()
+        )
+
+    def get(self, path: str):
+        return self.client.get(path)
+
+
+@pytest.fixture
+def api(db, site_redis):
+    from django.test import Client
+
+    return ApiClient(Client(enforce_csrf_checks=True))
