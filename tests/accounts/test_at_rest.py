@@ -1,0 +1,62 @@
+"""What Redis holds for a logged-in user with a cart: JSON and plain numbers, never pickle, never the cookie."""
+
+import hashlib
+import json
+
+import pytest
+import zstandard
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+from sessiondemo.redis_client import get_redis
+
+pytestmark = pytest.mark.skipif(
+    settings.SESSION_BACKEND not in {"redis", "django-redis"}, reason="only the Redis engines keep sessions in Redis"
+)
+
+
+def decode_stored_value(value: bytes):
+    """The project's engine marks each data field: j = JSON, z = zstd-compressed JSON."""
+    if value[:1] == b"j":
+        return json.loads(value[1:])
+    if value[:1] == b"z":
+        return json.loads(zstandard.ZstdDecompressor().decompress(value[1:]))
+    raise AssertionError(f"Not a JSON field: {value[:20]!r}")
+
+
+@pytest.mark.django_db
+def test_the_raw_redis_value_of_a_session_is_json(site_redis):
+    User.objects.create_user("carol", password="a long enough password")
+    browser = Client()
+    browser.post("/cart/add/TEA-009/", {"quantity": "2"})
+    browser.post("/accounts/login/", {"username": "carol", "password": "a long enough password"})
+    session_key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    client = get_redis()
+    keys = list(client.scan_iter(count=1000))
+    assert keys, "the session should be in Redis"
+    for key in keys:
+        if settings.SESSION_BACKEND == "redis":
+            # The project's engine names keys by the cookie's SHA-256: a SCAN gives no usable cookie.
+            # (The stock cache engine puts the cookie in the key name.)
+            assert session_key.encode() not in key
+        kind = client.type(key)
+        if kind == b"string":  # the stock engine: one JSON document
+            raw = client.get(key)
+            assert not raw.startswith(b"\x80"), "pickle protocol header"
+            json.loads(raw)
+        elif kind == b"hash":
+            fields = client.hgetall(key)
+            data = {field: value for field, value in fields.items() if field.startswith(b"d:")}
+            assert data, "the session's data fields should be there"
+            assert b"_auth_user_id" in b"".join(data)
+            for value in data.values():
+                decode_stored_value(value)
+            counters = {field: value for field, value in fields.items() if field.startswith(b"c:")}
+            assert counters == {b"c:cart:TEA-009": b"2"}
+            for value in fields.values():
+                assert not value.startswith(b"\x80"), "pickle protocol header"
+                assert session_key.encode() not in value
+    digest = hashlib.sha256(session_key.encode()).hexdigest().encode()
+    if settings.SESSION_BACKEND == "redis":
+        assert any(digest in key for key in keys)
