@@ -120,11 +120,11 @@ http {{
 
         location / {{
             proxy_pass http://sessiondemo_instances;
-            # What App Service's front end tells the app about the original request.
-            proxy_set_header Host $host;
+            # What App Service's front end tells the app about the original request. The
+            # port stays in Host, so the URLs Django builds point back at this proxy.
+            proxy_set_header Host $host:$server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host $host:$server_port;
             proxy_connect_timeout {layout.connect_timeout_seconds:g}s;
             proxy_read_timeout {layout.read_timeout_seconds:g}s;
             proxy_next_upstream error timeout;
