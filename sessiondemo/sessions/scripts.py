@@ -1,8 +1,9 @@
 """The engine's Lua scripts: read once per process from ``lua/*.lua``, called by SHA.
 
-A server that has forgotten a script (restart, failover, SCRIPT FLUSH) answers
-NOSCRIPT; the call is then repeated with EVAL, which also caches the script again.
-Pipelines get the same fallback for each script call that came back NOSCRIPT.
+A server that has forgotten its scripts (restart, failover, SCRIPT FLUSH) answers
+NOSCRIPT; every script is then loaded again on that server in one round trip and
+the call repeated. Pipelines get the same fallback for each call that came back
+NOSCRIPT.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from sessiondemo.redis_client import RedisClient
@@ -34,14 +36,32 @@ class LuaScript:
         return cls(name=name, source=source, sha=hashlib.sha1(source.encode()).hexdigest())
 
     def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
-        """Run the script: one round trip, two when the server has to be taught it again."""
+        """Run the script: one round trip, three when the server has to be taught the scripts again."""
         try:
             return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
             return self.evaluate(client, keys, args)
 
     def evaluate(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
-        return client.execute_command("EVAL", self.source, len(keys), *keys, *args)
+        """Teach the server every script (it forgot them all at once), then run this one by SHA."""
+        load_scripts(client, keys[0])
+        try:
+            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            # A failover between the two calls: EVAL cannot be forgotten.
+            return client.execute_command("EVAL", self.source, len(keys), *keys, *args)
+
+
+def load_scripts(client: RedisClient, key: str) -> None:
+    """SCRIPT LOAD every script, in one round trip, on the server that holds ``key``."""
+    if isinstance(client, RedisCluster):
+        server = client.get_node_from_key(key).redis_connection
+    else:
+        server = client
+    pipeline = server.pipeline(transaction=False)
+    for script in ALL_SCRIPTS:
+        pipeline.execute_command("SCRIPT LOAD", script.source)
+    pipeline.execute()
 
 
 @dataclass(frozen=True)
@@ -69,11 +89,14 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step]) -> list[Any]:
     """
     if len(steps) == 1:
         return [_run_one(client, steps[0])]
+    cluster = isinstance(client, RedisCluster)
     pipeline = client.pipeline(transaction=False)
     for step in steps:
         if isinstance(step, ScriptCall):
-            # execute_command, not pipeline.evalsha: redis-py's cluster pipeline blocks the method.
-            pipeline.execute_command("EVALSHA", step.script.sha, len(step.keys), *step.keys, *step.args)
+            # execute_command, not pipeline.evalsha: redis-py's cluster pipeline blocks the method;
+            # target_nodes, or the cluster pipeline asks a server (COMMAND GETKEYS) where to send it.
+            options = {"target_nodes": client.get_node_from_key(step.keys[0])} if cluster else {}
+            pipeline.execute_command("EVALSHA", step.script.sha, len(step.keys), *step.keys, *step.args, **options)
         else:
             pipeline.execute_command(*step.args)
     replies = pipeline.execute(raise_on_error=False)
@@ -100,3 +123,16 @@ SAVE = LuaScript.from_file("save")
 COUNTER = LuaScript.from_file("counter")
 REVOKE = LuaScript.from_file("revoke")
 ALL_SCRIPTS = (LOAD, CREATE, SAVE, COUNTER, REVOKE)
+
+
+def load_scripts_everywhere(client: RedisClient) -> None:
+    """Load every script on every primary now, so no request pays the NOSCRIPT fallback.
+
+    Optional (the fallback covers it); the benchmark and the tests call it for steady numbers.
+    """
+    servers = [node.redis_connection for node in client.get_primaries()] if isinstance(client, RedisCluster) else [client]
+    for server in servers:
+        pipeline = server.pipeline(transaction=False)
+        for script in ALL_SCRIPTS:
+            pipeline.execute_command("SCRIPT LOAD", script.source)
+        pipeline.execute()

@@ -1,0 +1,50 @@
+"""What the browser sees: cookies kept across logins, carts kept, clear answers on errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_rotates_the_key_and_keeps_the_anonymous_cart(site, any_redis):
+    site.get("/api/cart/add?sku=tea")
+    site.get("/api/cart/add?sku=tea")
+    anonymous_key = site.cookies["sessionid"].value
+    site.get("/login")
+    assert site.cookies["sessionid"].value != anonymous_key
+    assert site.get("/api/cart").json() == {"tea": 2}
+    assert site.get("/api/session").json()["user"] is not None
+
+
+def test_logout_ends_the_session_and_deletes_the_cookie(site, any_redis):
+    site.get("/login")
+    response = site.get("/logout")
+    assert response.cookies["sessionid"].value == ""
+    assert site.get("/api/session").json()["user"] is None
+
+
+def test_the_middleware_records_device_address_and_instance(site, redis_url):
+    from sessiondemo.sessions.user_sessions import list_user_sessions
+
+    iphone = {
+        "HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1",
+        "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.1",
+    }
+    site.get("/login", **iphone)
+    user_id = site.get("/api/session", **iphone).json()["user"]
+    [session] = list_user_sessions(user_id, site.cookies["sessionid"].value)
+    assert "iPhone" in session.device
+    assert session.ip == "203.0.113.9"
+    assert session.instance
+    assert session.is_current
+
+
+def test_an_oversized_session_is_answered_with_a_400_sentence_not_a_500(site, any_redis, settings):
+    settings.SESSION_MAX_BYTES = 2048
+    blob = "".join(f"{n:x}" for n in range(2000))
+    response = site.post("/api/oversized", data=json.dumps(blob), content_type="application/json")
+    assert response.status_code == 400
+    assert "more than the 2048 allowed" in response.json()["error"]
