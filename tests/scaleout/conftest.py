@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 INSTANCES = 3
+METRICS_TOKEN = "tests-only-scale-out-metrics-token"
 
 
 def _missing(what: str, install: str) -> None:
@@ -70,7 +71,7 @@ def cluster(cluster_redis, tmp_path_factory):
         directory=directory,
         redis_url=cluster_redis.url,
         secret_key="tests-only-scale-out-cluster-key-not-a-secret",
-        environment=dict(os.environ),
+        environment={**os.environ, "METRICS_TOKEN": METRICS_TOKEN},
         instances=INSTANCES,
         https_port=first,
         base_port=first + 1,
