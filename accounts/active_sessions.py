@@ -10,40 +10,30 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest
 
+from sessiondemo.sessions import user_sessions
+
 
 def supported() -> bool:
     return settings.SESSION_BACKEND == "redis"
 
 
-def for_request(request: HttpRequest) -> list | None:
+def for_request(request: HttpRequest) -> list[user_sessions.ActiveSession] | None:
     if not supported():
         return None
-    from sessiondemo.sessions.user_sessions import list_user_sessions
-
-    return list_user_sessions(request.user.pk, current_session_key=request.session.session_key)
+    return user_sessions.list_user_sessions(request.user.pk, current_session_key=request.session.session_key)
 
 
 def revoke_one(request: HttpRequest, digest: str) -> bool:
-    if not supported():
-        return False
-    from sessiondemo.sessions.user_sessions import revoke_session
-
-    return revoke_session(request.user.pk, digest)
+    return supported() and user_sessions.revoke_session(request.user.pk, digest)
 
 
 def revoke_others(request: HttpRequest) -> int:
     if not supported():
         return 0
-    from sessiondemo.sessions.user_sessions import revoke_other_sessions
-
-    return revoke_other_sessions(request.user.pk, request.session.session_key)
+    return user_sessions.revoke_other_sessions(request.user.pk, request.session.session_key)
 
 
 def revoke_all(request: HttpRequest) -> int:
-    count = 0
-    if supported():
-        from sessiondemo.sessions.user_sessions import revoke_all_sessions
-
-        count = revoke_all_sessions(request.user.pk)
+    count = user_sessions.revoke_all_sessions(request.user.pk) if supported() else 0
     logout(request)
     return count

@@ -94,3 +94,9 @@ def api(db, site_redis):
     from django.test import Client
 
     return ApiClient(Client(enforce_csrf_checks=True))
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """In-process tests hash with MD5: PBKDF2's million rounds would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,84 @@
+"""The "Active sessions" page: every place a user is signed in, and signing them out."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.skipif(settings.SESSION_BACKEND != "redis", reason="only the project's engine indexes sessions")
+
+
+@pytest.fixture
+def dave(db, site_redis):
+    return User.objects.create_user("dave", password=PASSWORD)
+
+
+def signed_in(user_agent: str) -> Client:
+    client = Client(HTTP_USER_AGENT=user_agent)
+    assert client.post("/accounts/login/", {"username": "dave", "password": PASSWORD}).status_code == 302
+    return client
+
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+
+def test_the_page_lists_each_signed_in_device_and_marks_this_one(dave):
+    laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
+    response = laptop.get("/accounts/sessions/")
+    sessions = response.context["sessions"]
+    assert len(sessions) == 2
+    assert [s.is_current for s in sessions].count(True) == 1
+    devices = " ".join(s.device for s in sessions)
+    assert "Firefox" in devices and "iPhone" in devices
+    assert phone.get("/api/session").json()["authenticated"] is True
+
+
+def test_signing_out_another_session_logs_that_device_out(dave):
+    laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
+    other = next(s for s in laptop.get("/accounts/sessions/").context["sessions"] if not s.is_current)
+    response = laptop.post(f"/accounts/sessions/revoke/{other.digest}/", follow=True)
+    assert "That session is signed out." in [str(m) for m in response.context["messages"]]
+    assert phone.get("/api/session").json()["authenticated"] is False
+    assert laptop.get("/api/session").json()["authenticated"] is True
+
+
+def test_signing_out_all_others_keeps_only_this_one(dave):
+    laptop, phone, tablet = signed_in(FIREFOX), signed_in(IPHONE), signed_in("Tablet")
+    laptop.post("/accounts/sessions/revoke-others/")
+    assert phone.get("/api/session").json()["authenticated"] is False
+    assert tablet.get("/api/session").json()["authenticated"] is False
+    assert len(laptop.get("/accounts/sessions/").context["sessions"]) == 1
+
+
+def test_signing_out_everywhere_includes_this_session(dave):
+    laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
+    response = laptop.post("/accounts/sessions/revoke-all/")
+    assert response.status_code == 302
+    assert laptop.get("/api/session").json()["authenticated"] is False
+    assert phone.get("/api/session").json()["authenticated"] is False
+
+
+def test_a_password_change_signs_out_every_other_session(dave):
+    laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
+    response = laptop.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+        follow=True,
+    )
+    assert "1 other session signed out" in " ".join(str(m) for m in response.context["messages"])
+    assert laptop.get("/api/session").json()["authenticated"] is True
+    assert phone.get("/api/session").json()["authenticated"] is False
+
+
+def test_revoking_a_digest_that_is_not_yours_changes_nothing(dave):
+    laptop = signed_in(FIREFOX)
+    User.objects.create_user("eve", password=PASSWORD)
+    eve = Client()
+    eve.post("/accounts/login/", {"username": "eve", "password": PASSWORD})
+    laptop_digest = laptop.get("/accounts/sessions/").context["sessions"][0].digest
+    response = eve.post(f"/accounts/sessions/revoke/{laptop_digest}/", follow=True)
+    assert "That session was already gone." in [str(m) for m in response.context["messages"]]
+    assert laptop.get("/api/session").json()["authenticated"] is True
