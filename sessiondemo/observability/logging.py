@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from django.contrib.auth import SESSION_KEY
 from django.utils.functional import empty
 
 from sessiondemo.instance import instance_name
@@ -62,11 +63,14 @@ def request_id_for(request) -> str:
 
 
 def _user_id(request):
+    """The signed-in user's id, from what the request already loaded: never a Redis read of its own."""
     user = getattr(request, "user", None)
-    # Only a user something already loaded: loading it here would cost a session read.
-    if user is None or getattr(user, "_wrapped", None) is empty:
-        return None
-    return user.pk if user.is_authenticated else None
+    if user is not None and getattr(user, "_wrapped", None) is not empty:
+        return str(user.pk) if user.is_authenticated else None
+    loaded = getattr(getattr(request, "session", None), "_session_cache", None)
+    if isinstance(loaded, dict) and loaded.get(SESSION_KEY) is not None:
+        return str(loaded[SESSION_KEY])
+    return None
 
 
 def _session_key(request) -> str | None:

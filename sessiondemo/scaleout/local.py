@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from django.conf import settings
@@ -21,9 +21,16 @@ def cluster_directory(name: str = "cluster") -> Path:
 
 
 def cluster_settings(
-    redis_url: str, instances: int, https_port: int, base_port: int, workers: int, directory: Path | None = None
+    redis_url: str,
+    instances: int,
+    https_port: int,
+    base_port: int,
+    workers: int,
+    directory: Path | None = None,
+    database_url: str | None = None,
+    extra_environment: Mapping[str, str] | None = None,
 ) -> ClusterSettings:
-    """A ClusterSettings on this project's database and var/ directory, with a real SECRET_KEY."""
+    """A ClusterSettings on this project's database (unless told another) and var/ directory, with a real SECRET_KEY."""
     directory = directory or cluster_directory()
     secret_key = settings.SECRET_KEY
     if secret_key.startswith(INSECURE_KEY_PREFIX):
@@ -34,12 +41,12 @@ def cluster_settings(
         redis_url=redis_url,
         secret_key=secret_key,
         # The children get the caller's environment, as a shell would pass it on.
-        environment=dict(os.environ),
+        environment={**os.environ, **(extra_environment or {})},
         instances=instances,
         https_port=https_port,
         base_port=base_port,
         workers=workers,
-        database_url=settings.DATABASE_URL,
+        database_url=database_url or settings.DATABASE_URL,
         var_directory=Path(settings.VAR_DIR),
     )
 

@@ -4,7 +4,7 @@
   "use strict";
 
   var SVG = "http://www.w3.org/2000/svg";
-  var WIDTH = 480, HEIGHT = 200, PAD = { left: 52, right: 12, top: 12, bottom: 30 };
+  var WIDTH = 480, HEIGHT = 200, PAD = { left: 64, right: 12, top: 12, bottom: 30 };
 
   function svgNode(name, attributes, parent) {
     var node = document.createElementNS(SVG, name);
@@ -34,7 +34,7 @@
     if (bytes === null || bytes === undefined) return "–";
     var units = ["B", "KiB", "MiB", "GiB"], index = 0;
     while (bytes >= 1024 && index < units.length - 1) { bytes /= 1024; index += 1; }
-    return (index ? bytes.toFixed(1) : Math.round(bytes)) + " " + units[index];
+    return (index ? Number(bytes.toFixed(1)) : Math.round(bytes)) + " " + units[index];
   }
   function formatRate(rate) { return rate === null || rate === undefined ? "–" : (rate * 100).toFixed(1) + " %"; }
   function formatNumber(value) {
@@ -43,7 +43,10 @@
   }
   function formatSeconds(seconds) {
     if (seconds === null || seconds === undefined) return "–";
-    return seconds < 1 ? (seconds * 1000).toPrecision(2) + " ms" : seconds.toFixed(2) + " s";
+    if (seconds === Infinity) return "more";
+    if (seconds >= 1) return seconds.toFixed(1) + " s";
+    var ms = seconds * 1000;
+    return (ms >= 10 ? Math.round(ms) : Number(ms.toPrecision(2))) + " ms";
   }
   function formatClock(epochSeconds) {
     var date = new Date(epochSeconds * 1000);
@@ -77,6 +80,13 @@
     return 10 * magnitude;
   }
 
+  // Byte axes step in KiB/MiB/GiB, so that the ticks read as round numbers.
+  function niceByteMaximum(value) {
+    var unit = 1;
+    while (value >= 1024 * unit && unit < Math.pow(1024, 3)) unit *= 1024;
+    return niceMaximum(value / unit) * unit;
+  }
+
   function drawAxes(svg, maximum, formatY) {
     var plotHeight = HEIGHT - PAD.top - PAD.bottom;
     for (var tick = 0; tick <= 4; tick += 1) {
@@ -91,7 +101,7 @@
   }
 
   // series: [{name, className, points: [[t, value], ...]}]
-  function lineChart(svg, series, formatY, fixedMaximum) {
+  function lineChart(svg, series, formatY, fixedMaximum, scale) {
     prepare(svg, WIDTH, HEIGHT);
     var all = [];
     series.forEach(function (line) { line.points.forEach(function (point) { if (point[1] !== null) all.push(point); }); });
@@ -103,7 +113,8 @@
     var times = all.map(function (point) { return point[0]; });
     var tMin = Math.min.apply(null, times), tMax = Math.max.apply(null, times);
     if (tMax === tMin) tMax = tMin + 1;
-    var maximum = fixedMaximum || niceMaximum(Math.max.apply(null, all.map(function (point) { return point[1]; })));
+    var largest = Math.max.apply(null, all.map(function (point) { return point[1]; }));
+    var maximum = fixedMaximum || (scale || niceMaximum)(largest);
     drawAxes(svg, maximum, formatY);
     var plotWidth = WIDTH - PAD.left - PAD.right, plotHeight = HEIGHT - PAD.top - PAD.bottom;
     function x(t) { return PAD.left + ((t - tMin) / (tMax - tMin)) * plotWidth; }
@@ -119,9 +130,10 @@
       });
       if (d) svgNode("path", { d: d.trim(), "class": "series " + (line.className || "series-" + index) }, svg);
       if (series.length > 1) {
-        var legendX = PAD.left + 8 + index * 140;
+        var legendX = PAD.left + 8 + index * 100;
+        var label = line.name.length > 16 ? line.name.substring(0, 15) + "…" : line.name;
         svgNode("rect", { x: legendX, y: PAD.top + 2, width: 10, height: 10, "class": "swatch " + (line.className || "series-" + index) }, svg);
-        text(svg, legendX + 14, PAD.top + 11, line.name, "legend");
+        text(svg, legendX + 14, PAD.top + 11, label, "legend").appendChild(document.createElementNS(SVG, "title")).textContent = line.name;
       }
     });
   }
@@ -270,13 +282,13 @@
     ], formatRate, 1);
     lineChart(document.getElementById("chart-requests"),
       [{ name: "whole site", className: "series-site", points: series.map(function (p) { return [p.t, p.requests_per_sec]; }) }]
-        .concat(data.instances.slice(0, 4).map(function (instance, index) {
+        .concat(data.instances.slice(0, 3).map(function (instance, index) {
           return { name: instance.name, className: "series-" + index, points: instance.series.map(function (p) { return [p.t, p.requests_per_sec]; }) };
         })),
       formatNumber);
     lineChart(document.getElementById("chart-memory"), [
       { name: "used memory", className: "series-memory", points: series.map(function (p) { return [p.t, p.used_memory]; }) },
-    ], formatBytes);
+    ], formatBytes, null, niceByteMaximum);
     instanceRows(data);
   }
 
