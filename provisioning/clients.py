@@ -1,0 +1,196 @@
+"""The one factory for Azure clients, and the one place provisioning reads settings.
+
+Credentials: a static bearer token from ``AZURE_ACCESS_TOKEN`` when set (offline tests,
+CI with a token minted elsewhere), else ``DefaultAzureCredential``. The Resource Manager
+endpoint comes from ``AZURE_ARM_ENDPOINT``. The CA bundle in ``REQUESTS_CA_BUNDLE`` is
+honoured by azure-core's requests transport itself (``trust_env``), so nothing here
+touches TLS verification.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.pipeline.transport import RequestsTransport
+from django.conf import settings
+
+from provisioning.errors import ProvisioningError
+
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Everything provisioning takes from Django settings, read once."""
+
+    subscription_id: str
+    arm_endpoint: str
+    access_token: str
+    location: str
+    state_dir: Path
+    polling_interval: float
+    retry_total: int
+    retry_backoff_factor: float
+    scm_url_template: str
+    site_url_template: str
+    readiness_timeout: float
+    project_dir: Path
+
+    @classmethod
+    def from_django(cls) -> "AzureSettings":
+        return cls(
+            subscription_id=getattr(settings, "AZURE_SUBSCRIPTION_ID", "") or "",
+            arm_endpoint=(getattr(settings, "AZURE_ARM_ENDPOINT", "") or DEFAULT_ARM_ENDPOINT).rstrip("/"),
+            access_token=getattr(settings, "AZURE_ACCESS_TOKEN", "") or "",
+            location=getattr(settings, "AZURE_LOCATION", "") or "eastus",
+            state_dir=Path(getattr(settings, "AZURE_STATE_DIR", "") or Path(settings.BASE_DIR) / ".azure"),
+            polling_interval=float(getattr(settings, "AZURE_POLLING_INTERVAL", 15)),
+            retry_total=int(getattr(settings, "AZURE_RETRY_TOTAL", 5)),
+            retry_backoff_factor=float(getattr(settings, "AZURE_RETRY_BACKOFF_FACTOR", 0.8)),
+            # Kudu and the site live on their own hosts; tests point both at the fake.
+            scm_url_template=getattr(settings, "AZURE_SCM_URL_TEMPLATE", "") or "https://{app}.scm.azurewebsites.net",
+            site_url_template=getattr(settings, "AZURE_SITE_URL_TEMPLATE", "") or "https://{app}.azurewebsites.net",
+            readiness_timeout=float(getattr(settings, "AZURE_READINESS_TIMEOUT", 600)),
+            project_dir=Path(settings.BASE_DIR),
+        )
+
+    def scm_url(self, app: str) -> str:
+        return self.scm_url_template.format(app=app).rstrip("/")
+
+    def site_url(self, app: str) -> str:
+        return self.site_url_template.format(app=app).rstrip("/")
+
+
+class StaticTokenCredential:
+    """A TokenCredential that hands out one bearer token it was given."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        # The real expiry is unknown; an hour ahead keeps the SDK from asking again mid-run.
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+class AzureClients:
+    """Builds each SDK client once, all sharing one credential, endpoint and HTTP session."""
+
+    def __init__(self, azure: AzureSettings) -> None:
+        if not azure.subscription_id:
+            raise ProvisioningError(
+                "No Azure subscription is set. Set AZURE_SUBSCRIPTION_ID to the subscription to deploy into "
+                "(az account show --query id -o tsv prints yours)."
+            )
+        self.azure = azure
+        self.subscription_id = azure.subscription_id
+        self.credential = self._credential()
+        self.transport = RequestsTransport()  # one connection pool for every client
+
+    def _credential(self) -> TokenCredential:
+        if self.azure.access_token:
+            return StaticTokenCredential(self.azure.access_token)
+        from azure.identity import DefaultAzureCredential
+
+        return DefaultAzureCredential()
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.azure.arm_endpoint,
+            "credential_scopes": [f"{self.azure.arm_endpoint}/.default"],
+            "polling_interval": self.azure.polling_interval,
+            "retry_total": self.azure.retry_total,
+            "retry_backoff_factor": self.azure.retry_backoff_factor,
+            "transport": self.transport,
+        }
+
+    def _build(self, client_class: type, **extra: Any) -> Any:
+        return client_class(self.credential, self.subscription_id, **self._options(), **extra)
+
+    @cached_property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._build(ResourceManagementClient)
+
+    @cached_property
+    def log_analytics(self) -> Any:
+        from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+        return self._build(LogAnalyticsManagementClient)
+
+    @cached_property
+    def app_insights(self) -> Any:
+        from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
+
+        return self._build(ApplicationInsightsManagementClient)
+
+    @cached_property
+    def network(self) -> Any:
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._build(NetworkManagementClient)
+
+    @cached_property
+    def private_dns(self) -> Any:
+        from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+        return self._build(PrivateDnsManagementClient)
+
+    @cached_property
+    def redis_enterprise(self) -> Any:
+        from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+        return self._build(RedisEnterpriseManagementClient)
+
+    @cached_property
+    def redis_cache(self) -> Any:
+        from azure.mgmt.redis import RedisManagementClient
+
+        return self._build(RedisManagementClient)
+
+    @cached_property
+    def postgres(self) -> Any:
+        from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
+
+        return self._build(PostgreSQLManagementClient)
+
+    @cached_property
+    def web(self) -> Any:
+        from azure.mgmt.web import WebSiteManagementClient
+
+        return self._build(WebSiteManagementClient)
+
+    @cached_property
+    def monitor(self) -> Any:
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._build(MonitorManagementClient)
+
+    @cached_property
+    def key_vault(self) -> Any:
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return self._build(KeyVaultManagementClient)
+
+    def http(self) -> "HttpSession":
+        return HttpSession(self.credential, self.azure)
+
+
+class HttpSession:
+    """Plain HTTPS for Kudu and the site's /readyz, with the same CA handling as the SDK."""
+
+    def __init__(self, credential: TokenCredential, azure: AzureSettings) -> None:
+        import requests
+
+        self.session = requests.Session()  # trust_env: REQUESTS_CA_BUNDLE applies here too
+        self.credential = credential
+        self.azure = azure
+
+    def bearer(self) -> dict[str, str]:
+        token = self.credential.get_token(f"{self.azure.arm_endpoint}/.default").token
+        return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,340 @@
+"""The Azure deployment as plain data: what to create, named how, with which SKUs and settings.
+
+Nothing here talks to Azure. ``build_plan`` turns the command's options and the state
+file into a ``DeploymentPlan``; the modules in ``provisioning.services`` turn their part
+of it into request bodies and SDK calls, ``--dry-run`` prints it, and the cost table
+prices it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RedisProduct = Literal["managed", "cache"]
+
+PYTHON_VERSION = "3.11"
+STARTUP_COMMAND = "gunicorn --bind=0.0.0.0 --timeout 60 --workers 2 sessiondemo.wsgi:application"
+HEALTH_CHECK_PATH = "/readyz"
+
+
+@dataclass(frozen=True)
+class Names:
+    resource_group: str
+    workspace: str
+    app_insights: str
+    virtual_network: str
+    app_subnet: str
+    endpoint_subnet: str
+    postgres_subnet: str
+    redis: str
+    redis_database: str
+    redis_private_endpoint: str
+    redis_dns_zone: str
+    postgres: str
+    postgres_database: str
+    postgres_dns_zone: str
+    app_service_plan: str
+    web_app: str
+    action_group: str
+
+
+@dataclass(frozen=True)
+class RedisPlan:
+    """One of the two Redis products, with the recipe's tunings where the product has them."""
+
+    product: RedisProduct
+    sku: str
+    minimum_tls_version: str = "1.2"
+    # Managed Redis
+    clustering_policy: str = "EnterpriseCluster"
+    eviction_policy: str = "AllKeysLRU"
+    client_protocol: str = "Encrypted"
+    public_network_access: str = "Disabled"
+    port: int = 10000
+    # Azure Cache for Redis
+    redis_configuration: dict[str, str] = field(default_factory=dict)
+    patch_day: str = "Sunday"
+    patch_start_hour_utc: int = 2
+    patch_window: str = "PT5H"
+
+    @property
+    def resource_type(self) -> str:
+        return "Microsoft.Cache/redisEnterprise" if self.product == "managed" else "Microsoft.Cache/redis"
+
+    @property
+    def private_link_group(self) -> str:
+        return "redisEnterprise" if self.product == "managed" else "redisCache"
+
+    @property
+    def private_dns_zone(self) -> str:
+        return "privatelink.redis.azure.net" if self.product == "managed" else "privatelink.redis.cache.windows.net"
+
+    @property
+    def display_name(self) -> str:
+        return "Azure Managed Redis" if self.product == "managed" else "Azure Cache for Redis"
+
+    @property
+    def tls_port(self) -> int:
+        return self.port if self.product == "managed" else 6380
+
+    @property
+    def oss_cluster(self) -> bool:
+        return self.product == "managed" and self.clustering_policy == "OSSCluster"
+
+    def unsupported_tunings(self) -> list[str]:
+        """What the recipe asks for that this product has no setting for, said plainly."""
+        if self.product == "managed":
+            return [
+                "maxmemory-reserved and maxfragmentationmemory-reserved do not exist on Azure Managed Redis; "
+                "memory reservation is managed by the service.",
+                "Patch schedules do not exist on Azure Managed Redis; the service patches itself "
+                "(deferUpgrade is its only control).",
+            ]
+        return [
+            "Clustering policy and client protocol are Azure Managed Redis settings; Azure Cache for Redis "
+            "Standard is one primary and one replica, reached over TLS on port 6380.",
+        ]
+
+
+@dataclass(frozen=True)
+class PostgresPlan:
+    sku: str = "Standard_B1ms"
+    tier: str = "Burstable"
+    version: str = "16"
+    storage_gb: int = 32
+    administrator_login: str = "sessiondemo"
+    backup_retention_days: int = 7
+
+
+@dataclass(frozen=True)
+class WebPlan:
+    sku: str = "S1"
+    tier: str = "Standard"
+    instances: int = 2
+    python_version: str = PYTHON_VERSION
+    startup_command: str = STARTUP_COMMAND
+    health_check_path: str = HEALTH_CHECK_PATH
+
+    @property
+    def linux_fx_version(self) -> str:
+        return f"PYTHON|{self.python_version}"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """A metric alert on Redis; ``metric`` is the product's own REST name for it."""
+
+    name: str
+    description: str
+    metric: str
+    aggregation: str
+    threshold: float
+    severity: int = 2
+    operator: str = "GreaterThan"
+    window: str = "PT5M"
+    frequency: str = "PT1M"
+
+
+@dataclass(frozen=True)
+class DiagnosticPlan:
+    name: str
+    target: Literal["redis", "redis_database", "web_app"]
+    log_categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    sku: str
+    quantity: int
+    monthly_usd_each: float
+
+    @property
+    def monthly_usd(self) -> float:
+        return round(self.quantity * self.monthly_usd_each, 2)
+
+
+# Pay-as-you-go list prices (USD per month, East US, 730 hours), rounded: an estimate to
+# check against https://azure.microsoft.com/pricing/calculator/, not a quote.
+MONTHLY_PRICES = {
+    "MemoryOptimized_M10": 248.20,
+    "Balanced_B5": 124.10,
+    "Standard_C1": 100.74,
+    "Standard_C0": 40.15,
+    "S1": 69.35,
+    "P0v3": 62.05,
+    "Standard_B1ms": 12.41,
+    "postgres_storage_gb": 0.115,
+    "private_endpoint": 7.30,
+    "private_dns_zone": 0.50,
+    "metric_alert": 0.10,
+    "log_analytics_gb": 2.76,
+}
+ASSUMED_LOG_GB_PER_MONTH = 2
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    environment: str
+    subscription_id: str
+    location: str
+    names: Names
+    redis: RedisPlan
+    postgres: PostgresPlan
+    web: WebPlan
+    alert_email: str
+    alerts: tuple[AlertRule, ...]
+    diagnostics: tuple[DiagnosticPlan, ...]
+    # The regions the site runs in; one today. Multi-region Front Door (issue 8) adds more.
+    regions: tuple[str, ...] = ()
+    address_space: str = "10.0.0.0/16"
+    app_subnet_prefix: str = "10.0.1.0/24"
+    endpoint_subnet_prefix: str = "10.0.2.0/24"
+    postgres_subnet_prefix: str = "10.0.3.0/24"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"purpose": "session-demo", "environment": self.environment}
+
+    # --- resource ids, known before anything exists ------------------------------
+    def group_id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.names.resource_group}"
+
+    def resource_id(self, resource_type: str, *names: str) -> str:
+        """``resource_id("Microsoft.Web/sites", app)``; child types as ``"A/b/c", parent, child``."""
+        namespace, *types = resource_type.split("/")
+        path = "/".join(f"{kind}/{name}" for kind, name in zip(types, names, strict=True))
+        return f"{self.group_id()}/providers/{namespace}/{path}"
+
+    def subnet_id(self, subnet: str) -> str:
+        return self.resource_id("Microsoft.Network/virtualNetworks/subnets", self.names.virtual_network, subnet)
+
+    def redis_id(self) -> str:
+        return self.resource_id(self.redis.resource_type, self.names.redis)
+
+    def redis_database_id(self) -> str:
+        return self.resource_id("Microsoft.Cache/redisEnterprise/databases", self.names.redis, self.names.redis_database)
+
+    def workspace_id(self) -> str:
+        return self.resource_id("Microsoft.OperationalInsights/workspaces", self.names.workspace)
+
+    def web_app_id(self) -> str:
+        return self.resource_id("Microsoft.Web/sites", self.names.web_app)
+
+    def diagnostic_target_id(self, target: str) -> str:
+        return {"redis": self.redis_id, "redis_database": self.redis_database_id, "web_app": self.web_app_id}[target]()
+
+    # --- money -------------------------------------------------------------------
+    def costs(self) -> list[CostLine]:
+        redis_price = MONTHLY_PRICES.get(self.redis.sku, 0.0)
+        return [
+            CostLine(f"{self.redis.display_name}", self.redis.sku, 1, redis_price),
+            CostLine("App Service plan (Linux)", self.web.sku, self.web.instances, MONTHLY_PRICES.get(self.web.sku, 0.0)),
+            CostLine("PostgreSQL flexible server", self.postgres.sku, 1, MONTHLY_PRICES.get(self.postgres.sku, 0.0)),
+            CostLine("PostgreSQL storage (GB)", "P4", self.postgres.storage_gb, MONTHLY_PRICES["postgres_storage_gb"]),
+            CostLine("Private endpoint", "Standard", 1, MONTHLY_PRICES["private_endpoint"]),
+            CostLine("Private DNS zone", "Standard", 2, MONTHLY_PRICES["private_dns_zone"]),
+            CostLine("Metric alert rule", "Standard", len(self.alerts), MONTHLY_PRICES["metric_alert"]),
+            CostLine("Log Analytics ingestion (GB, assumed)", "PerGB2018", ASSUMED_LOG_GB_PER_MONTH, MONTHLY_PRICES["log_analytics_gb"]),
+        ]
+
+    def monthly_total(self) -> float:
+        return round(sum(line.monthly_usd for line in self.costs()), 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = self.tags
+        data["unsupported_tunings"] = self.redis.unsupported_tunings()
+        data["costs"] = [{**asdict(line), "monthly_usd": line.monthly_usd} for line in self.costs()]
+        data["monthly_total_usd"] = self.monthly_total()
+        return data
+
+
+def redis_alerts(product: RedisProduct) -> tuple[AlertRule, ...]:
+    """The recipe's two alerts plus load and memory, in each product's metric names.
+
+    Azure Cache for Redis (Microsoft.Cache/redis) and Azure Managed Redis
+    (Microsoft.Cache/redisEnterprise) both publish cachemisses, errors, serverLoad and
+    usedmemorypercentage, but in different metric namespaces; the namespace is the
+    alert's scope type, set in services/alerts.py.
+    """
+    return (
+        AlertRule("HighCacheMissRate", "Cache misses above 100 in 5 minutes", "cachemisses", "Total", 100),
+        AlertRule("RedisConnectionErrors", "Redis errors above 10 in 5 minutes", "errors", "Total", 10),
+        AlertRule("HighServerLoad", "Redis server load above 80%", "serverLoad", "Maximum", 80),
+        AlertRule("HighMemoryUsage", "Redis used memory above 85%", "usedmemorypercentage", "Maximum", 85),
+    )
+
+
+def diagnostics_for(product: RedisProduct) -> tuple[DiagnosticPlan, ...]:
+    redis = (
+        DiagnosticPlan("RedisSessionDiagnostics", "redis_database", ("ConnectionEvents",))
+        if product == "managed"
+        else DiagnosticPlan("RedisSessionDiagnostics", "redis", ("ConnectedClientList",))
+    )
+    web = DiagnosticPlan("WebAppDiagnostics", "web_app", ("AppServiceHTTPLogs", "AppServiceConsoleLogs"))
+    return (redis, web)
+
+
+def build_plan(
+    *,
+    environment: str,
+    subscription_id: str,
+    location: str,
+    suffix: str,
+    redis_product: RedisProduct = "managed",
+    redis_sku: str | None = None,
+    clustering_policy: str = "EnterpriseCluster",
+    instances: int = 2,
+    alert_email: str = "",
+    resource_group: str | None = None,
+) -> DeploymentPlan:
+    """The whole plan from the command's options; ``suffix`` keeps global names unique and stable."""
+    stem = f"sessiondemo-{environment}"
+    redis_name = f"redis-{stem}-{suffix}"
+    postgres_name = f"psql-{stem}-{suffix}"
+    names = Names(
+        resource_group=resource_group or f"rg-{stem}",
+        workspace=f"log-{stem}-{suffix}",
+        app_insights=f"appi-{stem}-{suffix}",
+        virtual_network=f"vnet-{stem}",
+        app_subnet="snet-app",
+        endpoint_subnet="snet-private-endpoints",
+        postgres_subnet="snet-postgres",
+        redis=redis_name,
+        redis_database="default",
+        redis_private_endpoint=f"pe-{redis_name}",
+        redis_dns_zone="privatelink.redis.azure.net" if redis_product == "managed" else "privatelink.redis.cache.windows.net",
+        postgres=postgres_name,
+        postgres_database="sessiondemo",
+        postgres_dns_zone=f"{postgres_name}.private.postgres.database.azure.com",
+        app_service_plan=f"plan-{stem}",
+        web_app=f"app-{stem}-{suffix}",
+        action_group=f"ag-{stem}",
+    )
+    if redis_product == "managed":
+        redis = RedisPlan(product="managed", sku=redis_sku or "MemoryOptimized_M10", clustering_policy=clustering_policy)
+    else:
+        redis = RedisPlan(
+            product="cache",
+            sku=redis_sku or "Standard_C1",
+            redis_configuration={
+                "maxmemory-policy": "allkeys-lru",
+                "maxmemory-reserved": "50",
+                "maxfragmentationmemory-reserved": "50",
+            },
+        )
+    return DeploymentPlan(
+        environment=environment,
+        subscription_id=subscription_id,
+        location=location,
+        names=names,
+        redis=redis,
+        postgres=PostgresPlan(),
+        web=WebPlan(instances=instances),
+        alert_email=alert_email,
+        alerts=redis_alerts(redis_product),
+        diagnostics=diagnostics_for(redis_product),
+        regions=(location,),
+    )

@@ -1,0 +1,136 @@
+"""What the three commands do, as functions the thin ``handle()`` methods call."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from provisioning.clients import AzureClients, AzureSettings
+from provisioning.deploy import deploy
+from provisioning.errors import ProvisioningError
+from provisioning.plan import DeploymentPlan
+from provisioning.provision import desired_resources, open_state, plan_from_options, plan_from_state, provision_everything
+from provisioning.reporting import Reporter, table
+from provisioning.services.base import Context
+from provisioning.status import run_checks
+from provisioning.teardown import delete_group
+from provisioning.template import arm_template
+
+PLAN_OPTIONS = ("location", "redis_product", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix")
+
+
+def quiet_sdk_logging(verbosity: int) -> None:
+    """The SDK logs every request at INFO; show that only at --verbosity 3."""
+    logging.getLogger("azure").setLevel(logging.INFO if verbosity >= 3 else logging.WARNING)
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _flatten(item, f"{prefix}.{key}" if prefix else key)]
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return [pair for index, item in enumerate(value) for pair in _flatten(item, f"{prefix}[{index}]")]
+    return [(prefix, json.dumps(value) if not isinstance(value, str) else value)]
+
+
+def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
+    """The whole plan, line by line, and what it costs: nothing is sent."""
+    reporter.heading(f"Plan for environment {plan.environment} in {plan.location} (dry run: nothing is sent to Azure)")
+    for number, item in enumerate(desired_resources(plan), start=1):
+        reporter.line(f"{number:>3}. {item.title}: {item.name}  [{item.resource_type} @ {item.api_version}]")
+        reporter.line(f"       id: {item.resource_id}")
+        for key, value in _flatten(item.body):
+            reporter.line(f"       {key} = {value}")
+    reporter.line("  Then: the web app's app settings are merged (REDIS_URL, REDIS_CLUSTER, DATABASE_URL, SECRET_KEY, DEBUG,")
+    reporter.line("        DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, APPLICATIONINSIGHTS_CONNECTION_STRING,")
+    reporter.line("        SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
+    for tuning in plan.redis.unsupported_tunings():
+        reporter.note(tuning)
+    rows = [(line.item, line.sku, str(line.quantity), f"{line.monthly_usd_each:.2f}", f"{line.monthly_usd:.2f}") for line in plan.costs()]
+    rows.append(("Total (estimate)", "", "", "", f"{plan.monthly_total():.2f}"))
+    reporter.line("")
+    reporter.line("Monthly cost estimate (USD, pay-as-you-go list prices, East US; check the Azure pricing calculator):")
+    reporter.line(table(rows, ("Item", "SKU", "Qty", "Each", "Monthly")))
+
+
+def plan_document(plan: DeploymentPlan) -> dict[str, Any]:
+    return {
+        "plan": plan.as_dict(),
+        "resources": [
+            {"title": d.title, "type": d.resource_type, "name": d.name, "id": d.resource_id, "apiVersion": d.api_version, "body": d.body}
+            for d in desired_resources(plan)
+        ],
+    }
+
+
+def provision(reporter: Reporter, environment: str, options: dict[str, Any]) -> str:
+    quiet_sdk_logging(reporter.verbosity)
+    azure = AzureSettings.from_django()
+    state = open_state(azure, environment)
+    plan = plan_from_options(azure, state, {key: options.get(key) for key in PLAN_OPTIONS})
+    if options.get("export_template"):
+        path = Path(options["export_template"])
+        path.write_text(json.dumps(arm_template(plan), indent=2) + "\n")
+        reporter.line(f"ARM template written to {path}")
+    if options.get("dry_run"):
+        state.save()  # keeps the name suffix, so the real run uses the names shown
+        if reporter.json_output:
+            reporter.document(plan_document(plan))
+        else:
+            describe_plan(plan, reporter)
+        return f"Dry run: {len(desired_resources(plan))} resources planned, about ${plan.monthly_total():.2f} a month; nothing was sent."
+    context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
+    state.save()  # before any call: a run that fails half-way reuses these names and secrets
+    provision_everything(context)
+    if options.get("deploy"):
+        deploy(context, azure.project_dir)
+    changed = sum(1 for _, outcome, _ in context.outcomes if outcome != "unchanged")
+    if reporter.json_output:
+        reporter.document({
+            "environment": plan.environment,
+            "resource_group": plan.names.resource_group,
+            "site_url": state.data.get("site_url"),
+            "steps": [{"title": t, "outcome": o, "id": i} for t, o, i in context.outcomes],
+        })
+    return (
+        f"Environment {plan.environment} is provisioned: {changed} changed, "
+        f"{len(context.outcomes) - changed} already right. Site: {state.data.get('site_url')}"
+    )
+
+
+def status(reporter: Reporter, environment: str) -> str:
+    quiet_sdk_logging(reporter.verbosity)
+    azure = AzureSettings.from_django()
+    plan, state = plan_from_state(azure, environment)
+    context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
+    checks = run_checks(context)
+    failed = [check for check in checks if not check.passed]
+    if reporter.json_output:
+        reporter.document({
+            "environment": environment,
+            "healthy": not failed,
+            "checks": [{"check": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
+        })
+    else:
+        rows = [(c.name, "ok" if c.passed else "FAIL", c.detail) for c in checks]
+        reporter.line(table(rows, ("Check", "Result", "Detail")), level=0)
+    if failed:
+        raise ProvisioningError(
+            f"{len(failed)} of {len(checks)} checks failed for environment {environment} "
+            f"({', '.join(c.name for c in failed)}). Run `manage.py provision_azure --environment {environment}` to repair, "
+            "or look at the failing resources in the portal."
+        )
+    return f"All {len(checks)} checks passed for environment {environment}."
+
+
+def teardown(reporter: Reporter, environment: str, no_wait: bool) -> str:
+    quiet_sdk_logging(reporter.verbosity)
+    azure = AzureSettings.from_django()
+    plan, state = plan_from_state(azure, environment)
+    context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
+    gone = delete_group(context, no_wait=no_wait)
+    state.remove()
+    if not gone:
+        return f"Deletion of resource group {plan.names.resource_group} started; the local state file was removed."
+    return f"Environment {environment} is torn down: resource group {plan.names.resource_group} is gone and the state file removed."

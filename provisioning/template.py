@@ -1,0 +1,92 @@
+"""``--export-template``: the same plan as an ARM template, for people who deploy with templates.
+
+Bodies come from the same functions the SDK calls use, so the two cannot drift. Secrets
+are template parameters (securestring) or ``listKeys`` expressions, never values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioning.plan import DeploymentPlan
+from provisioning.provision import desired_resources
+from provisioning.services.base import Desired
+from provisioning.services.postgres import API_VERSION as POSTGRES_API_VERSION
+from provisioning.services.redis_cache import API_VERSION as REDIS_CACHE_API_VERSION
+from provisioning.services.redis_managed import API_VERSION as REDIS_MANAGED_API_VERSION
+from provisioning.services.web import API_VERSION as WEB_API_VERSION
+
+SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+def _template_resource(item: Desired) -> dict[str, Any]:
+    resource: dict[str, Any] = {"type": item.resource_type, "apiVersion": item.api_version, "name": item.name}
+    body = dict(item.body)
+    if item.resource_type == "Microsoft.Insights/diagnosticSettings":
+        resource["scope"] = item.resource_id.split("/providers/Microsoft.Insights/diagnosticSettings/")[0]
+    if item.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers":
+        body["properties"] = {**body["properties"], "administratorLoginPassword": "[parameters('databasePassword')]"}
+    resource.update(body)
+    if item.depends_on:
+        resource["dependsOn"] = list(item.depends_on)
+    return resource
+
+
+def _app_settings(plan: DeploymentPlan) -> dict[str, Any]:
+    names = plan.names
+    if plan.redis.product == "managed":
+        keys = (
+            f"listKeys(resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}'), "
+            f"'{REDIS_MANAGED_API_VERSION}').primaryKey"
+        )
+        host = f"reference(resourceId('Microsoft.Cache/redisEnterprise', '{names.redis}'), '{REDIS_MANAGED_API_VERSION}').hostName"
+    else:
+        keys = f"listKeys(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').primaryKey"
+        host = f"reference(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').hostName"
+    postgres_host = (
+        f"reference(resourceId('Microsoft.DBforPostgreSQL/flexibleServers', '{names.postgres}'), "
+        f"'{POSTGRES_API_VERSION}').fullyQualifiedDomainName"
+    )
+    web_host = f"{names.web_app}.azurewebsites.net"
+    return {
+        "type": "Microsoft.Web/sites/config",
+        "apiVersion": WEB_API_VERSION,
+        "name": f"{names.web_app}/appsettings",
+        "dependsOn": [plan.web_app_id(), plan.redis_id()],
+        "properties": {
+            "REDIS_URL": f"[concat('rediss://:', uriComponent({keys}), '@', {host}, ':{plan.redis.tls_port}/0')]",
+            "REDIS_CLUSTER": "1" if plan.redis.oss_cluster else "0",
+            "DATABASE_URL": (
+                f"[concat('postgres://{plan.postgres.administrator_login}:', uriComponent(parameters('databasePassword')), "
+                f"'@', {postgres_host}, ':5432/{names.postgres_database}?sslmode=require')]"
+            ),
+            "SECRET_KEY": "[parameters('secretKey')]",
+            "DEBUG": "0",
+            "DJANGO_SETTINGS_MODULE": "sessiondemo.settings",
+            "ALLOWED_HOSTS": web_host,
+            "CSRF_TRUSTED_ORIGINS": f"https://{web_host}",
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": (
+                f"[reference(resourceId('Microsoft.Insights/components', '{names.app_insights}'), '2020-02-02').ConnectionString]"
+            ),
+            "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
+        },
+    }
+
+
+def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
+    """A resource-group-scoped template of everything after the group itself."""
+    items = [item for item in desired_resources(plan) if item.resource_type != "Microsoft.Resources/resourceGroups"]
+    return {
+        "$schema": SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "metadata": {
+            "description": f"sessiondemo {plan.environment}: exported by manage.py provision_azure --export-template",
+            "resourceGroup": plan.names.resource_group,
+        },
+        "parameters": {
+            "databasePassword": {"type": "securestring", "metadata": {"description": "PostgreSQL administrator password."}},
+            "secretKey": {"type": "securestring", "metadata": {"description": "Django SECRET_KEY for the site."}},
+        },
+        "resources": [*(_template_resource(item) for item in items), _app_settings(plan)],
+        "outputs": {"siteUrl": {"type": "string", "value": f"https://{plan.names.web_app}.azurewebsites.net"}},
+    }

@@ -1,0 +1,239 @@
+"""Microsoft's published example files (../shared/azure-rest-specs), and checks of request bodies against them.
+
+A body sent by the SDK passes when every property path in it appears in the example's
+request or response bodies for that resource type (the responses show every property
+a resource has), with the same JSON type. The few properties the stored examples do
+not show are listed in ``NOT_IN_EXAMPLES`` with where they are defined instead.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+SPECS = Path(settings.BASE_DIR).parent / "shared" / "azure-rest-specs"
+
+# resource type (lower case) -> example files whose request and response bodies define its shape
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "microsoft.resources/resourcegroups": ("resources/2025-04-01/examples/CreateResourceGroup.json",),
+    "microsoft.operationalinsights/workspaces": (
+        "loganalytics/2025-07-01/examples/WorkspacesCreate.json",
+        "loganalytics/2025-07-01/examples/WorkspacesGet.json",
+    ),
+    "microsoft.insights/components": (
+        "applicationinsights/2020-02-02/examples/ComponentsCreate.json",
+        "applicationinsights/2020-02-02/examples/ComponentsGet.json",
+    ),
+    "microsoft.network/virtualnetworks": (
+        "network/2025-07-01/examples/VirtualNetworkCreate.json",
+        "network/2025-09-01/examples/VirtualNetworkGet.json",
+    ),
+    "microsoft.network/privateendpoints": (
+        "network/2025-07-01/examples/PrivateEndpointCreate.json",
+        "network/2025-05-01/examples/PrivateEndpointGet.json",
+    ),
+    "microsoft.network/privateendpoints/privatednszonegroups": (
+        "network/2025-07-01/examples/PrivateEndpointDnsZoneGroupCreate.json",
+        "network/2025-07-01/examples/PrivateEndpointDnsZoneGroupGet.json",
+    ),
+    "microsoft.network/privatednszones": (
+        "privatedns/2024-06-01/examples/PrivateZonePut.json",
+        "privatedns/2024-06-01/examples/PrivateZoneGet.json",
+    ),
+    "microsoft.network/privatednszones/virtualnetworklinks": (
+        "privatedns/2024-06-01/examples/VirtualNetworkLinkPut.json",
+        "privatedns/2024-06-01/examples/VirtualNetworkLinkGet.json",
+    ),
+    "microsoft.cache/redis": (
+        "redis/2024-11-01/examples/RedisCacheCreate.json",
+        "redis/2024-11-01/examples/RedisCacheCreateDefaultVersion.json",
+        "redis/2024-11-01/examples/RedisCacheGet.json",
+    ),
+    "microsoft.cache/redis/patchschedules": (
+        "redis/2024-11-01/examples/RedisCachePatchSchedulesCreateOrUpdate.json",
+        "redis/2024-11-01/examples/RedisCachePatchSchedulesGet.json",
+    ),
+    "microsoft.cache/redisenterprise": (
+        "redisenterprise/2025-07-01/examples/RedisEnterpriseCreate.json",
+        "redisenterprise/2025-07-01/examples/RedisEnterpriseGet.json",
+    ),
+    "microsoft.cache/redisenterprise/databases": (
+        "redisenterprise/2025-07-01/examples/RedisEnterpriseDatabasesCreate.json",
+        "redisenterprise/2025-07-01/examples/RedisEnterpriseDatabasesGet.json",
+    ),
+    "microsoft.dbforpostgresql/flexibleservers": (
+        "postgresqlflexibleservers/2025-08-01/examples/ServersCreateInMicrosoftOwnedVirtualNetworkWithZoneRedundantHighAvailability.json",
+        "postgresqlflexibleservers/2025-08-01/examples/ServersGet.json",
+    ),
+    "microsoft.dbforpostgresql/flexibleservers/databases": (
+        "postgresqlflexibleservers/2025-08-01/examples/DatabasesCreate.json",
+        "postgresqlflexibleservers/2025-08-01/examples/DatabasesGet.json",
+    ),
+    "microsoft.web/serverfarms": (
+        "web/2025-05-01/examples/CreateOrUpdateAppServicePlan.json",
+        "web/2025-05-01/examples/GetAppServicePlan.json",
+    ),
+    "microsoft.web/sites": (
+        "web/2025-05-01/examples/CreateOrUpdateWebApp.json",
+        "web/2025-05-01/examples/GetWebApp.json",
+    ),
+    "microsoft.web/sites/config/web": (
+        "web/2025-05-01/examples/UpdateSiteConfig.json",
+        "web/2025-05-01/examples/GetSiteConfig.json",
+    ),
+    "microsoft.web/sites/config/appsettings": (
+        "web/2025-05-01/examples/UpdateAppSettings.json",
+        "web/2025-05-01/examples/ListAppSettings.json",
+    ),
+    "microsoft.insights/actiongroups": (
+        "monitor-actiongroups/2023-01-01/examples/createOrUpdateActionGroup.json",
+        "monitor-actiongroups/2023-01-01/examples/getActionGroup.json",
+    ),
+    "microsoft.insights/metricalerts": (
+        "monitor-metricalerts/2018-03-01/examples/createOrUpdateMetricAlertSingleResource.json",
+        "monitor-metricalerts/2018-03-01/examples/getMetricAlertSingleResource.json",
+    ),
+    "microsoft.insights/diagnosticsettings": (
+        "monitor-diagnosticsettings/2021-05-01-preview/examples/createOrUpdateDiagnosticSetting.json",
+        "monitor-diagnosticsettings/2021-05-01-preview/examples/getDiagnosticSetting.json",
+    ),
+}
+
+# Property paths the stored examples do not show, each with where the API defines it.
+NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
+    "microsoft.resources/resourcegroups": {"tags": "ResourceGroup.tags (resources.json); a map"},
+    "microsoft.operationalinsights/workspaces": {},
+    "microsoft.insights/components": {
+        "tags": "ComponentsResource.tags is a map of strings (components_API.json, stored here); the example shows an empty string",
+    },
+    "microsoft.network/virtualnetworks": {
+        "tags": "Resource.tags (network.json); a map",
+        "properties.subnets[].properties.delegations[].name": "Delegation.name (virtualNetwork.json); subnet delegation for App Service VNet integration and PostgreSQL",
+        "properties.subnets[].properties.delegations[].properties.serviceName": "ServiceDelegationPropertiesFormat.serviceName (virtualNetwork.json)",
+    },
+    "microsoft.network/privateendpoints": {
+        "tags": "Resource.tags (network.json); a map",
+        "properties.privateLinkServiceConnections[].name": "PrivateLinkServiceConnection.name (privateEndpoint.json); shown in PrivateEndpointGet's manualPrivateLinkServiceConnections",
+    },
+    "microsoft.network/privateendpoints/privatednszonegroups": {},
+    "microsoft.network/privatednszones": {},
+    "microsoft.network/privatednszones/virtualnetworklinks": {},
+    "microsoft.cache/redis": {
+        "properties.publicNetworkAccess": "RedisCommonProperties.publicNetworkAccess (redis.json); shown in RedisCacheGet",
+        "properties.redisConfiguration.maxmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
+        "properties.redisConfiguration.maxfragmentationmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
+    },
+    "microsoft.cache/redis/patchschedules": {},
+    "microsoft.cache/redisenterprise": {
+        "properties.publicNetworkAccess": "ClusterProperties.publicNetworkAccess (redisenterprise.json 2025-07-01); shown in RedisEnterpriseGet",
+    },
+    "microsoft.cache/redisenterprise/databases": {},
+    "microsoft.dbforpostgresql/flexibleservers": {
+        "properties.network.delegatedSubnetResourceId": "Network.delegatedSubnetResourceId (FlexibleServers.json); VNet injection",
+        "properties.network.privateDnsZoneArmResourceId": "Network.privateDnsZoneArmResourceId (FlexibleServers.json); VNet injection",
+    },
+    "microsoft.dbforpostgresql/flexibleservers/databases": {},
+    "microsoft.web/serverfarms": {"tags": "Resource.tags (CommonDefinitions.json); a map"},
+    "microsoft.web/sites": {
+        "tags": "Resource.tags (CommonDefinitions.json); a map",
+        "identity.type": "ManagedServiceIdentity.type (CommonDefinitions.json); system-assigned identity",
+        "properties.virtualNetworkSubnetId": "SiteProperties.virtualNetworkSubnetId (WebApps.json); regional VNet integration",
+        "properties.siteConfig.healthCheckPath": "SiteConfig.healthCheckPath (CommonDefinitions.json)",
+    },
+    "microsoft.web/sites/config/web": {
+        "properties.healthCheckPath": "SiteConfig.healthCheckPath (CommonDefinitions.json)",
+    },
+    "microsoft.web/sites/config/appsettings": {},
+    "microsoft.insights/actiongroups": {},
+    "microsoft.insights/metricalerts": {
+        "properties.criteria.allOf[].metricNamespace": "MetricCriteria.metricNamespace (metricAlert_API.json); tells the two Redis products' metrics apart",
+    },
+    "microsoft.insights/diagnosticsettings": {
+        "properties.logs[].category": "LogSettings.category (diagnosticsSettings_API.json, stored here); the example uses categoryGroup",
+    },
+}
+
+# Objects whose keys are data, not property names.
+MAPS = {"tags", "properties" + "@appsettings", "identity.userAssignedIdentities"}
+
+
+@cache
+def example(relative: str) -> dict[str, Any]:
+    return json.loads((SPECS / relative).read_text())
+
+
+def request_body(document: dict[str, Any]) -> dict[str, Any]:
+    bodies = [value for value in document["parameters"].values() if isinstance(value, dict)]
+    # The body parameter; PrivateEndpointCreate also carries an extendedLocation one.
+    return next((b for b in bodies if "properties" in b or "location" in b), bodies[0] if bodies else {})
+
+
+def paths(value: Any, prefix: str = "", maps: tuple[str, ...] = ("tags",)) -> dict[str, str]:
+    """Every property path in a JSON value with its JSON type; lists as ``[]``, map contents skipped."""
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        if prefix:
+            found[prefix] = "object"
+        if prefix in maps:
+            return found
+        for key, item in value.items():
+            found.update(paths(item, f"{prefix}.{key}" if prefix else key, maps))
+    elif isinstance(value, list):
+        found[prefix] = "array"
+        for item in value:
+            found.update(paths(item, prefix + "[]", maps))
+    else:
+        found[prefix] = json_type(value)
+    return found
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def vocabulary(resource_type: str, maps: tuple[str, ...]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for relative in EXAMPLES[resource_type]:
+        document = example(relative)
+        known.update(paths(request_body(document), maps=maps))
+        for response in document["responses"].values():
+            if isinstance(response.get("body"), dict):
+                known.update(paths(response["body"], maps=maps))
+    if resource_type == "microsoft.web/sites":
+        # A site's siteConfig has the shape of the config/web resource's properties.
+        for path, kind in vocabulary("microsoft.web/sites/config/web", maps).items():
+            if path.startswith("properties."):
+                known[f"properties.siteConfig.{path[len('properties.'):]}"] = kind
+    return known
+
+
+def mismatches(resource_type: str, body: dict[str, Any]) -> list[str]:
+    """What in ``body`` the examples do not account for: unknown paths and type differences."""
+    maps: tuple[str, ...] = ("tags",)
+    if resource_type == "microsoft.web/sites/config/appsettings":
+        maps = ("tags", "properties")
+    known = vocabulary(resource_type, maps)
+    allowed = NOT_IN_EXAMPLES.get(resource_type, {})
+    problems = []
+    for path, kind in paths(body, maps=maps).items():
+        if any(name == path or name.startswith(path + ".") or name.startswith(path + "[]") for name in allowed):
+            continue
+        if path not in known:
+            problems.append(f"{resource_type}: {path} is not in the examples")
+        elif known[path] != kind and "null" not in (known[path], kind):
+            problems.append(f"{resource_type}: {path} is {kind}, the examples have {known[path]}")
+    return problems
+
+
+def example_api_version(resource_type: str) -> str:
+    return str(example(EXAMPLES[resource_type][0])["parameters"]["api-version"])
