@@ -1,0 +1,106 @@
+"""/ops/ in headless Chromium: the page draws its charts from /ops/data.json, for several instances."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from sessiondemo.observability import ops
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium, opened after the test's database work and closed before its teardown:
+    Playwright's sync API runs an event loop, inside which Django refuses database calls."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def generate_traffic_from_two_instances(api, settings) -> None:
+    """Session reads and writes, with a second instance publishing alongside this one.
+
+    The publish interval is shortened so that a few seconds of history fit in a test.
+    """
+    settings.OPS_PUBLISH_INTERVAL = 0.25
+    second = ops.Publisher()
+    for round_number in range(6):
+        for sku in ("TEA-001", "TEA-002", "ACC-001"):
+            api.send("POST", "/api/cart/items", {"sku": sku})
+        api.get("/api/cart")
+        second.publish("instance-b")
+        ops.publisher.publish("instance-a")
+        time.sleep(0.25)
+
+
+def test_the_ops_page_draws_its_charts_for_every_instance(live_server, api, staff_member, fresh_figures, settings):
+    generate_traffic_from_two_instances(api, settings)
+    staff = Client()
+    staff.force_login(staff_member)
+    session_cookie = staff.cookies[django_settings.SESSION_COOKIE_NAME].value
+    with chromium() as browser:
+        check_the_ops_page(browser, live_server.url, session_cookie)
+
+
+def check_the_ops_page(browser, url: str, session_cookie: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": url}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # The site has no favicon (not this page's business); every other resource must load.
+    page.on(
+        "response",
+        lambda answer: answer.status >= 400 and not answer.url.endswith("/favicon.ico")
+        and errors.append(f"{answer.status} {answer.url}"),
+    )
+    try:
+        response = page.goto(f"{url}/ops/")
+        assert response.status == 200
+        page.wait_for_selector("#ops[data-rendered-at]", timeout=10_000)
+
+        bars = page.eval_on_selector_all(
+            "#chart-latency rect.bar", "bars => bars.filter(bar => parseFloat(bar.getAttribute('height')) > 0).length"
+        )
+        assert bars >= 2, "both load and save latencies should have bars"
+        for chart in ("chart-hit-rate", "chart-requests", "chart-memory"):
+            lengths = page.eval_on_selector_all(
+                f"#{chart} path.series", "paths => paths.map(path => path.getTotalLength())"
+            )
+            assert lengths and max(lengths) > 10, f"{chart} should draw a line"
+        names = page.eval_on_selector_all("#instances tbody tr", "rows => rows.map(row => row.dataset.instance)")
+        assert {name.split(" pid ")[0] for name in names} >= {"instance-a", "instance-b"}
+        assert len(names) >= 3  # and the live server itself, which served the page
+        assert page.locator("#instances tr.current").count() == 1
+        assert page.eval_on_selector_all("#instances .sparkline path", "paths => paths.length") >= 2
+        assert page.locator("#site-tiles .ops-tile").count() >= 10
+        assert "Refresh failed" not in page.inner_text("#ops-status")
+        assert not errors, errors
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ops.png"), full_page=True)
+        assert (ARTIFACTS / "ops.png").stat().st_size > 10_000
+    finally:
+        context.close()
