@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from redis.exceptions import RedisError
 
-from sessiondemo.redis_client import get_redis
+from sessiondemo.redis_client import describe_redis_error, get_redis
 
 CHECK_TIMEOUT_SECONDS = 1.0
 
@@ -25,9 +25,7 @@ def check_redis() -> str | None:
     try:
         get_redis().ping()
     except RedisError as error:
-        return f"Redis did not answer PING: {error}"
-    except Exception as error:  # noqa: BLE001 - a broken client build is still 'not ready', with its reason
-        return f"Redis client could not be built: {error}"
+        return f"Redis did not answer PING. {describe_redis_error(error)}"
     return None
 
 

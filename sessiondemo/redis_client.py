@@ -8,6 +8,8 @@ benchmark can say how many times a request waited on Redis.
 from __future__ import annotations
 
 import contextlib
+import logging
+import ssl
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -19,11 +21,13 @@ from django.conf import settings
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 RedisClient = redis.Redis | RedisCluster
+logger = logging.getLogger("sessiondemo.redis")
 
 
 @dataclass
@@ -105,6 +109,16 @@ def retry_policy() -> Retry:
     )
 
 
+def tls_options() -> dict[str, object]:
+    """Verify the server's certificate and host name, against REDIS_CA_CERT or the system's CAs."""
+    return {
+        "ssl_cert_reqs": "required",
+        "ssl_check_hostname": True,
+        "ssl_ca_certs": settings.REDIS_CA_CERT or None,
+        "ssl_min_version": ssl.TLSVersion.TLSv1_2,
+    }
+
+
 def build_client(url: str | None = None, cluster: bool | None = None) -> RedisClient:
     """Build a new client for ``url`` (default: settings.REDIS_URL)."""
     url = url or settings.REDIS_URL
@@ -115,6 +129,8 @@ def build_client(url: str | None = None, cluster: bool | None = None) -> RedisCl
         "retry": retry_policy(),
         "health_check_interval": 30,
     }
+    if urlsplit(url).scheme == "rediss":
+        options.update(tls_options())
     if cluster:
         return RedisCluster.from_url(url, connection_class=connection_class_for(url), **options)
     pool = redis.ConnectionPool.from_url(url, connection_class=connection_class_for(url), **options)
@@ -146,3 +162,56 @@ def reset_client() -> None:
         if _client is not None:
             _client.close()
         _client = None
+
+
+def describe_redis_error(error: BaseException) -> str:
+    """A sentence saying what went wrong talking to Redis and what to do about it."""
+    where = _safe_location(settings.REDIS_URL)
+    text = str(error)
+    lowered = text.lower()
+    if "certificate verify failed" in lowered or isinstance(error.__context__, ssl.SSLCertVerificationError):
+        if "hostname" in lowered or "ip address mismatch" in lowered:
+            return (
+                f"TLS to Redis at {where} failed: its certificate is not for that host name ({text}). "
+                "Use the host name the certificate names in REDIS_URL."
+            )
+        authority = f"the CA in REDIS_CA_CERT ({settings.REDIS_CA_CERT})" if settings.REDIS_CA_CERT else "the system's CAs"
+        return (
+            f"TLS to Redis at {where} failed: its certificate could not be verified against {authority} ({text}). "
+            "Set REDIS_CA_CERT to the certificate of the CA that signed the server's certificate."
+        )
+    if isinstance(error, AuthenticationError) or "wrongpass" in lowered or "invalid username-password" in lowered:
+        return (
+            f"Redis at {where} refused the user name or password in REDIS_URL ({text}). "
+            "Check the ACL user and password (rediss://user:password@host:port/0)."
+        )
+    if "noauth" in lowered or "authentication required" in lowered:
+        return f"Redis at {where} needs a password; put it in REDIS_URL as rediss://user:password@host:port/0."
+    if isinstance(error, RedisTimeoutError):
+        return f"Redis at {where} did not answer within {settings.REDIS_SOCKET_TIMEOUT} s ({text})."
+    if isinstance(error, RedisConnectionError):
+        return f"Redis at {where} could not be reached ({text})."
+    return f"Redis at {where} answered with an error: {text}"
+
+
+def _safe_location(url: str) -> str:
+    """host:port (or the socket path) of a Redis URL, without its credentials."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
+    return f"{parts.hostname}:{parts.port or 6379}"
+
+
+def report_redis_at_start_up() -> str | None:
+    """Ping Redis once when a server process starts; log what is wrong in a sentence.
+
+    The process starts either way: pages that need the session answer 503 until
+    Redis answers, and /readyz says why.
+    """
+    try:
+        get_redis().ping()
+    except RedisError as error:
+        problem = describe_redis_error(error)
+        logger.error("Redis is not usable at start-up: %s", problem)
+        return problem
+    return None

@@ -158,6 +158,9 @@ if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL.split(':')[0]!r}."
     )
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+# With rediss:// the server's certificate and host name are always verified: against
+# this CA certificate (a PEM file) when set, else against the system's CAs.
+REDIS_CA_CERT = os.environ.get("REDIS_CA_CERT", "")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
 REDIS_RETRIES = env_int("REDIS_RETRIES", 2)

@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sessiondemo.settings")
 
 application = get_wsgi_application()
+
+from sessiondemo.redis_client import report_redis_at_start_up  # noqa: E402 - needs Django set up first
+
+report_redis_at_start_up()
