@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import active_sessions
+from accounts import active_sessions, throttle
 from accounts.forms import SignupForm
+from sessiondemo.sessions.middleware import client_ip
 
 
 def signup(request):
@@ -32,8 +33,26 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        self.throttle_state = throttle.check(request.POST.get("username", ""), client_ip(request))
+        lockout = self.throttle_state.lockout
+        if lockout is not None:
+            throttle.audit.warning("login refused (locked out %s) ip=%s", lockout.reason, client_ip(request))
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, lockout.message)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(lockout.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        throttle.record_failure(self.request.POST.get("username", ""), client_ip(self.request))
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        throttle.record_success(form.get_user().get_username(), self.throttle_state)
         messages.success(self.request, f"You are logged in as {form.get_user().get_username()}.")
         return response
 
