@@ -68,13 +68,19 @@ def provision(reporter: Reporter, environment: str, options: dict[str, Any]) -> 
     quiet_sdk_logging(reporter.verbosity)
     azure = AzureSettings.from_django()
     state = open_state(azure, environment)
+    kept_options = state.data.get("options")
     plan = plan_from_options(azure, state, {key: options.get(key) for key in PLAN_OPTIONS})
     if options.get("export_template"):
         path = Path(options["export_template"])
         path.write_text(json.dumps(arm_template(plan), indent=2) + "\n")
         reporter.line(f"ARM template written to {path}")
     if options.get("dry_run"):
-        state.save()  # keeps the name suffix, so the real run uses the names shown
+        # Keep the name suffix, so the real run uses the names shown, but not the options:
+        # a dry run must not change what the next real run does.
+        state.data["options"] = kept_options
+        if kept_options is None:
+            del state.data["options"]
+        state.save()
         if reporter.json_output:
             reporter.document(plan_document(plan))
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from provisioning.plan import DeploymentPlan
@@ -139,12 +140,13 @@ def provision_app_settings(context: Context, wanted: dict[str, str]) -> None:
     sites = context.clients.web.web_apps
     name = context.plan.names.web_app
     resource_id = f"{context.plan.web_app_id()}/config/appsettings"
+    started = time.monotonic()
     context.reporter.step_started("App settings", name)
     with azure_errors(f"reading the app settings of {name}"):
         current = dict((read_or_none(lambda: sites.list_application_settings(context.group, name)) or {}).get("properties") or {})
     merged = {**current, **wanted}
     if not differences(merged, current) and set(merged) == set(current):
-        context.reporter.step_done("App settings", "unchanged", resource_id, 0.0)
+        context.reporter.step_done("App settings", "unchanged", resource_id, time.monotonic() - started)
         context.outcomes.append(("App settings", "unchanged", resource_id))
         return
     with azure_errors(f"updating the app settings of {name}"):
@@ -152,5 +154,6 @@ def provision_app_settings(context: Context, wanted: dict[str, str]) -> None:
     changed = sorted(key for key in merged if current.get(key) != merged[key])
     # Names only: the values hold keys and passwords.
     context.reporter.line(f"    settings changed: {', '.join(changed)}", level=2)
-    context.reporter.step_done("App settings", "updated", resource_id, 0.0)
-    context.outcomes.append(("App settings", "updated", resource_id))
+    outcome = "updated" if set(wanted) & set(current) else "created"
+    context.reporter.step_done("App settings", outcome, resource_id, time.monotonic() - started)
+    context.outcomes.append(("App settings", outcome, resource_id))

@@ -41,3 +41,40 @@ def arm(fake_arm_server: FakeArmServer, settings, monkeypatch: pytest.MonkeyPatc
     settings.AZURE_READINESS_TIMEOUT = 1.5
     yield fake
     fake.reset()
+
+
+def run(command: str, *args: str, **options) -> str:
+    """Run a management command, returning what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(command, *args, stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+def writes(fake: FakeArm) -> list:
+    """The PUT, PATCH and DELETE requests the commands sent to Resource Manager."""
+    return [r for r in fake.requests if r.method in ("PUT", "PATCH", "DELETE") and not r.path.startswith("/_")]
+
+
+def body_type(request) -> str:
+    """The example key for a request: config resources are told apart by their name."""
+    kind = request.resource_type
+    if kind == "microsoft.web/sites/config":
+        kind += "/" + request.path.rsplit("/", 1)[1].lower()
+    return kind
+
+
+@pytest.fixture(params=["managed", "cache"])
+def redis_product(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def provisioned(arm: FakeArm, redis_product: str) -> FakeArm:
+    """A fake holding a whole deployment made by provision_azure, its requests cleared."""
+    run("provision_azure", "--redis-product", redis_product, "--alert-email", "ops@example.com")
+    arm.requests.clear()
+    return arm
