@@ -8,6 +8,7 @@ broken; the cart is left as it was.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from sessiondemo.sessions.exceptions import CounterLimitError
 
 from cart.models import Product
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 MIN_QUANTITY = 1
 MAX_QUANTITY = 99
 SESSION_NAME = "cart"
@@ -51,7 +53,8 @@ def parse_quantity(value: Any, *, what: str = "quantity") -> int:
         raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}.")
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not WHOLE_NUMBER.fullmatch(text) or len(text) > 6:
             raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}, not {value[:20]!r}.")
         value = int(text)
     if not isinstance(value, int):
