@@ -299,7 +299,9 @@ class Cluster:
             self.settings.python, "-m", "gunicorn", "sessiondemo.wsgi:application",
             "--bind", f"127.0.0.1:{port}",
             "--workers", str(self.settings.workers),
-            "--timeout", "30",
+            # App Service's startup command names the same configuration file and timeout.
+            "--config", str(self.settings.project_directory / "gunicorn.conf.py"),
+            "--timeout", "60",
             "--graceful-timeout", "5",
             "--forwarded-allow-ips", "127.0.0.1",
             "--access-logfile", "-",
