@@ -287,3 +287,5 @@ OPS_PUBLISH_INTERVAL = env_int("OPS_PUBLISH_INTERVAL", 5, minimum=1)
 # Every log record, and one line per request, as JSON on stdout (App Service log streaming).
 LOGGING["formatters"]["json"] = {"()": "sessiondemo.observability.logging.JsonFormatter"}
 LOGGING["handlers"]["console"].update(formatter="json", stream="ext://sys.stdout")
+# The Azure SDK logs each telemetry upload at INFO: that would be a log line per export.
+LOGGING["loggers"]["azure"] = {"level": "WARNING"}

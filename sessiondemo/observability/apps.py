@@ -9,6 +9,7 @@ class ObservabilityConfig(AppConfig):
     def ready(self):
         # Feed the session engine's figures into OpenTelemetry instruments. With no
         # SDK configured the instruments are no-ops, so this costs nothing.
-        from sessiondemo.observability import metrics
+        from sessiondemo.observability import metrics, telemetry
 
         metrics.connect_session_figures()
+        telemetry.connect_log_export()

@@ -23,6 +23,16 @@ logger = logging.getLogger("sessiondemo.observability")
 AZURE_MONITOR_OPTIONS = {
     "logger_name": "sessiondemo",
 }
+# Security events (suspicious session data, CSRF failures) go to Application Insights as well.
+EXPORTED_SECURITY_LOGGER = "django.security"
+
+
+class SkipRequestLines(logging.Filter):
+    """Application Insights records every request already: only the request lines at warning
+    (5xx answers) go there too, so the log export does not double the ingestion bill."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "sessiondemo.request" or record.levelno >= logging.WARNING
 
 
 @dataclass
@@ -65,7 +75,8 @@ def configure_telemetry(*, span_exporter=None, metric_reader=None, **azure_optio
             exporter = "none"
         _state.pid = os.getpid()
         _state.exporter = exporter
-        return exporter
+    connect_log_export()  # for a process whose Django is already set up
+    return exporter
 
 
 def _configure_azure_monitor(**azure_options) -> None:
@@ -75,7 +86,28 @@ def _configure_azure_monitor(**azure_options) -> None:
     options = {**AZURE_MONITOR_OPTIONS, **azure_options}
     configure_azure_monitor(connection_string=settings.APPLICATIONINSIGHTS_CONNECTION_STRING, **options)
     instrument(django=False)  # the distro has instrumented Django already
+    for handler in _log_export_handlers():
+        handler.addFilter(SkipRequestLines())
     logger.info("Azure Monitor export is on for process %s.", os.getpid())
+
+
+def _log_export_handlers() -> list[logging.Handler]:
+    exported = logging.getLogger(AZURE_MONITOR_OPTIONS["logger_name"])
+    return [handler for handler in exported.handlers if type(handler).__name__ == "LoggingHandler"]
+
+
+def connect_log_export() -> None:
+    """Export the security loggers' records too, when Azure Monitor is on.
+
+    Called from the app's ready(): Django's logging set-up, which runs after post_fork,
+    replaces the handlers of the loggers named in LOGGING, django.security among them.
+    """
+    if _state.exporter != "azure_monitor" or _state.pid != os.getpid():
+        return
+    security = logging.getLogger(EXPORTED_SECURITY_LOGGER)
+    for handler in _log_export_handlers():
+        if handler not in security.handlers:
+            security.addHandler(handler)
 
 
 def _configure_custom(span_exporter, metric_reader) -> None:

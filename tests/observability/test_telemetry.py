@@ -76,7 +76,10 @@ def run_python(code: str, **environment: str) -> dict:
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    # Log lines are JSON on stdout too; the answer is the line that says so.
+    answers = [line.removeprefix("ANSWER ") for line in result.stdout.splitlines() if line.startswith("ANSWER ")]
+    assert answers, result.stdout + result.stderr
+    return json.loads(answers[-1])
 
 
 def test_without_a_connection_string_nothing_is_set_up_or_even_imported():
@@ -85,7 +88,7 @@ def test_without_a_connection_string_nothing_is_set_up_or_even_imported():
         "from sessiondemo.observability.telemetry import configure_telemetry\n"
         "from opentelemetry import trace\n"
         "exporter = configure_telemetry()\n"
-        "print(json.dumps({'exporter': exporter,\n"
+        "print('ANSWER', json.dumps({'exporter': exporter,\n"
         "    'provider': type(trace.get_tracer_provider()).__name__,\n"
         "    'distro_loaded': 'azure.monitor.opentelemetry' in sys.modules}))\n",
         APPLICATIONINSIGHTS_CONNECTION_STRING="",
@@ -117,12 +120,21 @@ if child == 0:  # a gunicorn worker: post_fork calls configure_telemetry again
     os._exit(0)
 os.waitpid(child, 0)
 in_child = json.loads(os.read(reader, 1000))
-print(json.dumps({
+
+import logging, django
+django.setup()  # what wsgi.py does after post_fork: Django's logging set-up runs now
+security_handlers = [type(h).__name__ for h in logging.getLogger("django.security").handlers]
+exported = [h for h in logging.getLogger("sessiondemo").handlers if type(h).__name__ == "LoggingHandler"]
+line = logging.LogRecord("sessiondemo.request", logging.INFO, "x.py", 1, "GET / 200", None, None)
+failure = logging.LogRecord("sessiondemo.request", logging.WARNING, "x.py", 1, "GET / 503", None, None)
+print("ANSWER", json.dumps({
     "first": first, "second": second, "calls": len(calls), "in_child": in_child,
     "provider": type(trace.get_tracer_provider()).__module__ + "." + type(trace.get_tracer_provider()).__name__,
     "django": DjangoInstrumentor().is_instrumented_by_opentelemetry,
     "redis": RedisInstrumentor().is_instrumented_by_opentelemetry,
     "connection_string": "connection_string" in calls[0],
+    "security_exported": "LoggingHandler" in security_handlers,
+    "request_lines_exported": [bool(exported[0].filter(line)), bool(exported[0].filter(failure))],
 }))
 """
 
@@ -139,6 +151,8 @@ def test_a_connection_string_turns_azure_monitor_on_once_per_process_without_cod
     assert answer["in_child"] == {"exporter": "azure_monitor", "calls": 1}
     assert answer["provider"] == "opentelemetry.sdk.trace.TracerProvider"
     assert answer["django"] and answer["redis"]
+    assert answer["security_exported"]
+    assert answer["request_lines_exported"] == [False, True]  # only 5xx lines, requests are recorded anyway
 
 
 @pytest.mark.parametrize("entry_point", ["gunicorn.conf.py"])
