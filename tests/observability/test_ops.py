@@ -91,3 +91,14 @@ def test_the_ops_page_loads_its_script_and_styles_from_static_files_without_inli
     assert 'src="/static/observability/ops.js"' in html and "observability/ops.css" in html
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
     assert 'data-source="/ops/data.json"' in html
+
+
+def test_figures_are_published_read_and_sampled_on_single_redis_and_cluster(any_redis, fresh_figures, settings):
+    from sessiondemo.observability.metrics import read_redis_info
+
+    publish_as("instance-a", times=2)
+    publish_as("instance-b", times=1)
+    assert {instance["instance"] for instance in ops.read_instances()} == {"instance-a", "instance-b"}
+    sample = read_redis_info()
+    assert "error" not in sample and sample["used_memory"] > 0
+    assert sample["nodes"] == (3 if settings.REDIS_CLUSTER else 1)

@@ -20,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
+STRICT_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
+
 pytestmark = pytest.mark.browser
 
 
@@ -76,9 +78,16 @@ def check_the_ops_page(browser, url: str, session_cookie: str) -> None:
         lambda answer: answer.status >= 400 and not answer.url.endswith("/favicon.ico")
         and errors.append(f"{answer.status} {answer.url}"),
     )
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
+    # The page must work under the strict policy a later issue brings: no inline script or style.
+    def with_strict_policy(route):
+        answer = route.fetch()
+        route.fulfill(response=answer, headers={**answer.headers, "content-security-policy": STRICT_POLICY})
+
+    page.route(f"{url}/ops/", with_strict_policy)
     try:
         response = page.goto(f"{url}/ops/")
-        assert response.status == 200
+        assert response.status == 200 and response.headers["content-security-policy"] == STRICT_POLICY
         page.wait_for_selector("#ops[data-rendered-at]", timeout=10_000)
 
         bars = page.eval_on_selector_all(
