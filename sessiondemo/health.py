@@ -8,9 +8,8 @@ from django.db import connection
 from django.db.utils import Error as DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from redis.exceptions import RedisError
 
-from sessiondemo.redis_client import describe_redis_error, get_redis
+from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis
 
 CHECK_TIMEOUT_SECONDS = 1.0
 
@@ -24,7 +23,7 @@ def check_redis() -> str | None:
     """None when Redis answers PING, else a sentence saying what failed."""
     try:
         get_redis().ping()
-    except RedisError as error:
+    except REDIS_FAILURES as error:
         return f"Redis did not answer PING. {describe_redis_error(error)}"
     return None
 

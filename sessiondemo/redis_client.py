@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
+from redis.auth.err import RequestTokenErr, TokenRenewalErr
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
@@ -27,6 +28,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 RedisClient = redis.Redis | RedisCluster
+# Everything that means "Redis can't be used right now": its own errors, and failing
+# to get an Entra ID token to authenticate with (REDIS_AUTH=entra).
+REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, RequestTokenErr, TokenRenewalErr)
 logger = logging.getLogger("sessiondemo.redis")
 
 
@@ -119,16 +123,41 @@ def tls_options() -> dict[str, object]:
     }
 
 
-def build_client(url: str | None = None, cluster: bool | None = None) -> RedisClient:
-    """Build a new client for ``url`` (default: settings.REDIS_URL)."""
+ENTRA_REDIS_SCOPE = "https://redis.azure.com/.default"
+
+
+def entra_credential_provider(credential: object | None = None) -> object:
+    """Microsoft Entra ID tokens as Redis credentials, refreshed before they expire.
+
+    ``credential`` is any azure-core TokenCredential; by default DefaultAzureCredential
+    (the web app's managed identity on App Service). The user name is the token's oid.
+    """
+    from azure.identity import DefaultAzureCredential
+    from redis.auth.token_manager import RetryPolicy, TokenManagerConfig
+    from redis_entraid.cred_provider import EntraIdCredentialsProvider
+    from redis_entraid.identity_provider import DefaultAzureCredentialProvider
+
+    identity = DefaultAzureCredentialProvider(credential or DefaultAzureCredential(), scopes=(ENTRA_REDIS_SCOPE,))
+    # Renew at 70% of a token's life; a failed renewal is retried while the old token still works.
+    config = TokenManagerConfig(0.7, 0, 1000, RetryPolicy(max_attempts=3, delay_in_ms=100))
+    return EntraIdCredentialsProvider(identity, config)
+
+
+def build_client(url: str | None = None, cluster: bool | None = None, credential: object | None = None) -> RedisClient:
+    """Build a new client for ``url`` (default: settings.REDIS_URL).
+
+    With REDIS_AUTH=entra, ``credential`` (default DefaultAzureCredential) supplies the tokens.
+    """
     url = url or settings.REDIS_URL
     cluster = settings.REDIS_CLUSTER if cluster is None else cluster
-    options = {
+    options: dict[str, object] = {
         "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
         "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
         "retry": retry_policy(),
         "health_check_interval": 30,
     }
+    if settings.REDIS_AUTH == "entra":
+        options["credential_provider"] = entra_credential_provider(credential)
     if urlsplit(url).scheme == "rediss":
         options.update(tls_options())
     if cluster:
@@ -185,6 +214,11 @@ def describe_redis_error(error: BaseException) -> str:
             f"Redis at {where} refused the user name or password in REDIS_URL ({text}). "
             "Check the ACL user and password (rediss://user:password@host:port/0)."
         )
+    if isinstance(error, (RequestTokenErr, TokenRenewalErr)):
+        return (
+            f"No Microsoft Entra ID token for Redis at {where} could be had ({text}). On App Service, turn on the "
+            "web app's managed identity and give it an access policy on the cache; locally, sign in with az login."
+        )
     if "noauth" in lowered or "authentication required" in lowered:
         return f"Redis at {where} needs a password; put it in REDIS_URL as rediss://user:password@host:port/0."
     if isinstance(error, RedisTimeoutError):
@@ -210,7 +244,7 @@ def report_redis_at_start_up() -> str | None:
     """
     try:
         get_redis().ping()
-    except RedisError as error:
+    except REDIS_FAILURES as error:
         problem = describe_redis_error(error)
         logger.error("Redis is not usable at start-up: %s", problem)
         return problem

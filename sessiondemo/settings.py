@@ -166,6 +166,11 @@ REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 # With rediss:// the server's certificate and host name are always verified: against
 # this CA certificate (a PEM file) when set, else against the system's CAs.
 REDIS_CA_CERT = os.environ.get("REDIS_CA_CERT", "")
+# "password": credentials, if any, are in REDIS_URL. "entra": passwordless, with
+# Microsoft Entra ID tokens from DefaultAzureCredential (the managed identity on Azure).
+REDIS_AUTH = os.environ.get("REDIS_AUTH", "password")
+if REDIS_AUTH not in {"password", "entra"}:
+    raise ImproperlyConfigured(f"REDIS_AUTH must be password or entra, not {REDIS_AUTH!r}.")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
 REDIS_RETRIES = env_int("REDIS_RETRIES", 2)
