@@ -46,6 +46,13 @@ def _retry_after(error: HttpResponseError) -> str:
 
 def explain(step: str, error: Exception) -> str:
     """One sentence for the user: what failed (``step``), why, and what to do."""
+    if isinstance(error, ClientAuthenticationError) and error.response is None:
+        # No HTTP answer: the credential chain itself found nothing to sign in with.
+        return (
+            f"No Azure credentials were found while {step}. "
+            "Run `az login` (or set AZURE_ACCESS_TOKEN, or the AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET "
+            "of a service principal) and run the command again."
+        )
     if isinstance(error, ClientAuthenticationError):
         return (
             f"Azure refused the credentials while {step}: {_azure_message(error)}. "

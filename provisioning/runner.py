@@ -24,6 +24,8 @@ PLAN_OPTIONS = ("location", "redis_product", "redis_sku", "clustering_policy", "
 def quiet_sdk_logging(verbosity: int) -> None:
     """The SDK logs every request at INFO; show that only at --verbosity 3."""
     logging.getLogger("azure").setLevel(logging.INFO if verbosity >= 3 else logging.WARNING)
+    # The credential chain's own warning repeats what our error sentence says.
+    logging.getLogger("azure.identity").setLevel(logging.INFO if verbosity >= 3 else logging.ERROR)
 
 
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:

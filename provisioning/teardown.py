@@ -45,7 +45,8 @@ def delete_group(context: Context, no_wait: bool) -> bool:
     purge_workspace(context)
     started = time.monotonic()
     with azure_errors(f"deleting resource group {context.group}"):
-        poller = groups.begin_delete(context.group)
+        # polling=False: with --no-wait not even a background thread watches the deletion.
+        poller = groups.begin_delete(context.group, polling=not no_wait)
         if no_wait:
             context.reporter.line(f"  Deletion of {context.group} started; not waiting (--no-wait).")
             return False
