@@ -35,4 +35,7 @@ class Command(BaseCommand):
                     cluster.stop()
         except (NginxNotInstalled, ClusterError) as error:
             raise CommandError(str(error)) from None
+        except KeyboardInterrupt:
+            # Ctrl-C before the cluster was up: start() has already stopped what it started.
+            raise CommandError("Interrupted while starting; everything started so far is stopped.") from None
         self.stdout.write(self.style.SUCCESS("Stopped; no instance or proxy is left running."))
