@@ -58,7 +58,9 @@ def check_web_app(context: Context) -> list[Check]:
 
 
 def check_alerts(context: Context) -> list[Check]:
-    existing = {rest_shape(a).get("name", "").lower(): rest_shape(a) for a in context.clients.monitor.metric_alerts.list_by_resource_group(context.group)}
+    alerts = [rest_shape(alert) for alert in context.clients.monitor.metric_alerts.list_by_resource_group(context.group)]
+    # Named by the id's last segment: Microsoft's own example answers carry no "name".
+    existing = {str(alert.get("id", "")).rsplit("/", 1)[-1].lower(): alert for alert in alerts}
     checks = []
     for rule in context.plan.alerts:
         alert = existing.get(rule.name.lower())

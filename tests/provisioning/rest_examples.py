@@ -32,6 +32,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "network/2025-07-01/examples/VirtualNetworkCreate.json",
         "network/2025-09-01/examples/VirtualNetworkGet.json",
     ),
+    "microsoft.network/virtualnetworks/subnets": (
+        "network/2025-05-01/examples/SubnetCreate.json",
+        "network/2025-09-01/examples/SubnetGet.json",
+    ),
     "microsoft.network/privateendpoints": (
         "network/2025-07-01/examples/PrivateEndpointCreate.json",
         "network/2025-05-01/examples/PrivateEndpointGet.json",
@@ -114,6 +118,10 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
         "tags": "Resource.tags (network.json); a map",
         "properties.subnets[].properties.delegations[].name": "Delegation.name (virtualNetwork.json); subnet delegation for App Service VNet integration and PostgreSQL",
         "properties.subnets[].properties.delegations[].properties.serviceName": "ServiceDelegationPropertiesFormat.serviceName (virtualNetwork.json)",
+    },
+    "microsoft.network/virtualnetworks/subnets": {
+        "properties.delegations[].name": "Delegation.name (virtualNetwork.json)",
+        "properties.delegations[].properties.serviceName": "ServiceDelegationPropertiesFormat.serviceName (virtualNetwork.json)",
     },
     "microsoft.network/privateendpoints": {
         "tags": "Resource.tags (network.json); a map",
