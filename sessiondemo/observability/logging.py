@@ -98,7 +98,7 @@ class RequestLogMiddleware:
         instance = getattr(request, "served_by", None) or instance_name(request)
         self.log(request, response, instance, seconds, counter.round_trips)
         metrics.requests.record(response.status_code, seconds)
-        ops.publisher.publish_if_due(instance)
+        ops.publish_in_passing(instance)
         return response
 
     def log(self, request, response, instance: str, seconds: float, round_trips: int) -> None:

@@ -18,9 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from redis.cluster import RedisCluster
-from redis.exceptions import RedisError
-
-from sessiondemo.redis_client import get_redis, process_round_trips
+from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis, process_round_trips
 from sessiondemo.sessions import stats
 
 logger = logging.getLogger("sessiondemo.observability")
@@ -115,9 +113,10 @@ def read_redis_info() -> dict[str, Any]:
     """Keyspace hit rate, memory, evictions, clients and ops/s, summed over the primaries."""
     try:
         nodes = _info_per_node(get_redis())
-    except RedisError as error:
-        logger.warning("Redis INFO failed, so the Redis figures are missing: %s", error)
-        return {"error": f"Redis did not answer INFO: {error}"}
+    except REDIS_FAILURES as error:
+        problem = describe_redis_error(error)
+        logger.warning("Redis INFO failed, so the Redis figures are missing. %s", problem)
+        return {"error": f"Redis did not answer INFO. {problem}"}
     total = {
         field: sum(int(node.get(field, 0)) for node in nodes)
         for field in (

@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
-from redis.exceptions import RedisError
 
 from sessiondemo.instance import instance_name
 from sessiondemo.observability import metrics, ops
+from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error
 
 security_logger = logging.getLogger("django.security.metrics")
 
@@ -68,7 +68,8 @@ def ops_data(request: HttpRequest) -> JsonResponse:
     this_instance = getattr(request, "served_by", None) or instance_name(request)
     try:
         data = ops.ops_data(this_instance)
-    except RedisError as error:
-        ops.logger.warning("Reading the ops figures from Redis failed: %s", error)
-        return JsonResponse({"error": f"Redis did not answer, so the figures are missing: {error}"}, status=503)
+    except REDIS_FAILURES as error:
+        problem = describe_redis_error(error)
+        ops.logger.warning("Reading the ops figures from Redis failed. %s", problem)
+        return JsonResponse({"error": f"The figures are missing because Redis did not answer. {problem}"}, status=503)
     return JsonResponse(data)
