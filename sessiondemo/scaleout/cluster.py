@@ -190,6 +190,15 @@ class Cluster:
             raise
         return self
 
+    def plan(self) -> str:
+        """What start() would run and write, as text; nothing is started or written."""
+        layout = self._proxy_layout(CertificateFiles(self.directory / "tls"))
+        lines = [f"manage.py migrate --noinput  (DATABASE_URL={self.environment().get('DATABASE_URL', 'the default')})"]
+        lines += [f"{instance.name}: {' '.join(instance.command)}" for instance in self.instances]
+        lines += [f"nginx: {' '.join(nginx.command(nginx.nginx_binary(), layout))}", "",
+                  f"{layout.config_file}:", nginx.render_config(layout)]
+        return "\n".join(lines)
+
     def stop(self) -> None:
         """Stop the proxy, then every instance; kill whatever outlives the grace period."""
         if self.proxy is not None:
@@ -323,14 +332,17 @@ class Cluster:
                 "Stop whatever holds them, or choose others with --port and --base-port."
             )
 
-    def _prepare_proxy(self, binary: str) -> nginx.ProxyLayout:
-        self.certificate = ensure_certificate(self.directory / "tls")
-        layout = nginx.ProxyLayout(
+    def _proxy_layout(self, certificate: CertificateFiles) -> nginx.ProxyLayout:
+        return nginx.ProxyLayout(
             directory=self.directory,
             https_port=self.settings.https_port,
             upstream_ports=self.settings.instance_ports,
-            certificate=self.certificate,
+            certificate=certificate,
         )
+
+    def _prepare_proxy(self, binary: str) -> nginx.ProxyLayout:
+        self.certificate = ensure_certificate(self.directory / "tls")
+        layout = self._proxy_layout(self.certificate)
         nginx.write_config(layout)
         result = subprocess.run(nginx.check_command(binary, layout), capture_output=True, text=True, timeout=30)
         if result.returncode != 0:

@@ -16,6 +16,11 @@ from sessiondemo.scaleout.cluster import ClusterSettings, local_secret_key
 INSECURE_KEY_PREFIX = "django-insecure"
 
 
+def planned_redis_url() -> str:
+    """The Redis URL the instances would get, without starting the embedded Redis."""
+    return settings.REDIS_URL
+
+
 def cluster_directory(name: str = "cluster") -> Path:
     return Path(settings.VAR_DIR) / name
 
@@ -29,13 +34,14 @@ def cluster_settings(
     directory: Path | None = None,
     database_url: str | None = None,
     extra_environment: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> ClusterSettings:
     """A ClusterSettings on this project's database (unless told another) and var/ directory, with a real SECRET_KEY."""
     directory = directory or cluster_directory()
     secret_key = settings.SECRET_KEY
     if secret_key.startswith(INSECURE_KEY_PREFIX):
         # The instances run with DEBUG=0, which refuses the development key.
-        secret_key = local_secret_key(directory)
+        secret_key = "(generated at start)" if dry_run else local_secret_key(directory)
     return ClusterSettings(
         directory=directory,
         redis_url=redis_url,

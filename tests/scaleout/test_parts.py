@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 import subprocess
 
@@ -11,7 +12,7 @@ from cryptography import x509
 
 from sessiondemo.scaleout import nginx
 from sessiondemo.scaleout.certificates import ensure_certificate
-from sessiondemo.scaleout.cluster import ClusterError, ClusterSettings
+from sessiondemo.scaleout.cluster import Cluster, ClusterError, ClusterSettings
 from sessiondemo.scaleout.loadtest import read_locust_stats
 
 
@@ -78,3 +79,19 @@ def test_the_load_test_reads_locusts_aggregated_row(tmp_path):
     assert (result.requests, result.failures, result.p50_ms, result.p95_ms, result.p99_ms) == (40, 2, 12, 250, 700)
     assert result.error_rate == 0.05
     assert result.markdown_row() == "| 3 | 20 | 30s | 40 | 8.5 | 12 | 250 | 700 | 5.00% |"
+
+
+def test_a_cluster_whose_port_is_taken_says_which_and_starts_nothing(tmp_path):
+    try:
+        nginx.nginx_binary()
+    except nginx.NginxNotInstalled:
+        pytest.skip("nginx is not installed; apt-get install nginx")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        cluster = Cluster(ClusterSettings(directory=tmp_path, redis_url="redis://127.0.0.1:1/0", secret_key="x",
+                                          environment={}, instances=1, https_port=taken, base_port=taken + 1))
+        with pytest.raises(ClusterError, match=f"Port\\(s\\) {taken}"):
+            cluster.start(announce=lambda message: None)
+    assert not any(tmp_path.iterdir())

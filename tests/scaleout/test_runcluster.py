@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,20 @@ def test_runcluster_without_nginx_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(nginx, "SEARCH_PATHS", ())
     with pytest.raises(CommandError, match="apt-get install nginx"):
         call_command("runcluster", "--instances", "1")
+
+
+def test_runcluster_dry_run_shows_the_plan_and_starts_nothing(tmp_path, settings):
+    try:
+        nginx.nginx_binary()
+    except nginx.NginxNotInstalled:
+        pytest.skip("nginx is not installed; apt-get install nginx")
+    settings.VAR_DIR = tmp_path
+    output = StringIO()
+    call_command("runcluster", "--dry-run", "--instances", "2", "--base-port", "9101", "--port", "9443", stdout=output)
+    plan = output.getvalue()
+    assert "--bind 127.0.0.1:9101" in plan and "--bind 127.0.0.1:9102" in plan
+    assert "listen 127.0.0.1:9443 ssl;" in plan
+    assert not any(tmp_path.iterdir()), "A dry run wrote files."
 
 
 def processes_with_argument(argument: str) -> list[int]:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sessiondemo.scaleout import Cluster, ClusterError, NginxNotInstalled
-from sessiondemo.scaleout.local import cluster_redis, cluster_settings
+from sessiondemo.scaleout.local import cluster_redis, cluster_settings, planned_redis_url
 
 
 class Command(BaseCommand):
@@ -15,14 +15,20 @@ class Command(BaseCommand):
             help="The first instance's port; the others follow it (default 8001).",
         )
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2).")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="Print the commands and nginx's configuration that would be used, and start nothing.",
+        )
 
     def handle(self, *args, **options):
         say = self.stdout.write if options["verbosity"] > 0 else (lambda message: None)
+        sizes = (options["instances"], options["port"], options["base_port"], options["workers"])
         try:
+            if options["dry_run"]:
+                self.stdout.write(Cluster(cluster_settings(planned_redis_url(), *sizes, dry_run=True)).plan())
+                return
             with cluster_redis(announce=say) as redis_url:
-                cluster = Cluster(cluster_settings(
-                    redis_url, options["instances"], options["port"], options["base_port"], options["workers"],
-                ))
+                cluster = Cluster(cluster_settings(redis_url, *sizes))
                 cluster.start(announce=say)
                 try:
                     self.stdout.write(self.style.SUCCESS(
