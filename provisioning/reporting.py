@@ -1,7 +1,8 @@
 """Output for the provisioning commands, honouring ``--verbosity`` and ``--output json``.
 
 Verbosity 0 prints only errors and the final line, 1 (default) each step with its
-elapsed time and resource id, 2 adds progress while waiting and the settings sent.
+elapsed time and resource id and progress during long waits, 2 adds each step as it
+starts and the names of app settings changed.
 With ``--output json`` the human lines are suppressed so stdout stays one JSON document.
 """
 
@@ -39,7 +40,7 @@ class Reporter:
         self._say(f"  {title:<32} {styled:<9} {elapsed:5.1f}s  {resource_id}")
 
     def progress(self, text: str) -> None:
-        self._say(text, level=2 if self.verbosity >= 2 else 1)
+        self._say(text, level=1)
 
     def note(self, text: str) -> None:
         self._say(self.style.WARNING(f"  note: {text}"))

@@ -357,3 +357,17 @@ def test_deploy_gives_up_with_a_sentence_when_the_site_never_gets_ready(arm):
 
 def test_the_examples_are_where_the_checks_expect_them():
     assert (SPECS / "README.md").exists()
+
+
+def test_a_drifted_cache_setting_is_put_back_with_a_patch(arm):
+    run("provision_azure", "--redis-product", "cache", "--name-suffix", "abc123")
+    cache = arm.get(f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev/providers/Microsoft.Cache/redis/redis-sessiondemo-dev-abc123")
+    cache["properties"]["redisConfiguration"]["maxmemory-policy"] = "volatile-lru"
+    arm.requests.clear()
+
+    run("provision_azure")
+
+    [patch] = writes(arm)
+    assert patch.method == "PATCH" and patch.resource_type == "microsoft.cache/redis"
+    assert patch.body["properties"]["redisConfiguration"]["maxmemory-policy"] == "allkeys-lru"
+    assert mismatches("microsoft.cache/redis", patch.body) == []
