@@ -99,7 +99,11 @@ http {{
     uwsgi_temp_path {temp / "uwsgi"};
     scgi_temp_path {temp / "scgi"};
     server_tokens off;
+    # Bodies and responses stay in memory: run as root, nginx's workers are "nobody"
+    # and could not write to the temporary directories created under var/.
     client_max_body_size 1m;
+    client_body_buffer_size 1m;
+    proxy_max_temp_file_size 0;
 
     # Round robin, no stickiness: any instance may serve any request. No upstream
     # keepalive either, so a killed instance shows up as a refused connection (retried
