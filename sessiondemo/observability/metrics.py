@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from opentelemetry import metrics as otel_metrics
@@ -219,11 +219,23 @@ def _cumulative_buckets(histogram: dict[str, Any], bounds: list[float]) -> list[
     return buckets
 
 
+def current_figures() -> dict[str, Any]:
+    """This process's figures: the engine's snapshot, its requests and its Redis round trips."""
+    figures = stats.snapshot()
+    figures["requests"] = requests.snapshot()
+    figures["redis_round_trips"] = process_round_trips()
+    return figures
+
+
 class SessionFiguresCollector(Collector):
-    """The engine's figures and this process's requests and round trips, read at scrape time."""
+    """Session, request and round-trip figures, read at scrape time from ``read_figures``:
+    this process's by default, or the whole site's (every instance's publications added up)."""
+
+    def __init__(self, read_figures: Callable[[], dict[str, Any]] = current_figures) -> None:
+        self.read_figures = read_figures
 
     def collect(self):
-        figures = stats.snapshot()
+        figures = self.read_figures()
         events = CounterMetricFamily("sessiondemo_session_events", "Session events, by event.", labels=["event"])
         for event, count in figures["events"].items():
             events.add_metric([event], count)
@@ -253,13 +265,13 @@ class SessionFiguresCollector(Collector):
             yield GaugeMetricFamily(
                 "sessiondemo_session_hit_ratio", "Session loads that found the session.", value=figures["hit_rate"]
             )
-        served = requests.snapshot()
-        yield CounterMetricFamily("sessiondemo_requests", "Requests this process answered.", value=served["total"])
+        served = figures["requests"]
+        yield CounterMetricFamily("sessiondemo_requests", "Requests answered.", value=served["total"])
         yield CounterMetricFamily(
             "sessiondemo_request_server_errors", "Requests answered with a 5xx.", value=served["server_errors"]
         )
         yield CounterMetricFamily(
-            "sessiondemo_redis_round_trips", "Round trips this process made to Redis.", value=process_round_trips()
+            "sessiondemo_redis_round_trips", "Round trips made to Redis.", value=figures["redis_round_trips"]
         )
 
 
@@ -292,4 +304,26 @@ registry.register(RedisInfoCollector())
 
 
 def prometheus_text() -> bytes:
+    """This process's figures: scrape each instance (each worker, under gunicorn) to add them up."""
     return generate_latest(registry)
+
+
+def site_prometheus_text(instances: list[dict[str, Any]], site_figures: dict[str, Any]) -> bytes:
+    """The whole site's figures, from every instance's latest publication.
+
+    For a scraper that can only reach the site through its load balancer (App Service):
+    per-process counters seen through it would jump from one worker's to another's.
+    """
+    site = CollectorRegistry(auto_describe=False)
+    site.register(SessionFiguresCollector(lambda: site_figures))
+    site.register(RedisInfoCollector())
+    site.register(_InstancesCollector(len(instances)))
+    return generate_latest(site)
+
+
+class _InstancesCollector(Collector):
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def collect(self):
+        yield GaugeMetricFamily("sessiondemo_instances", "Worker processes that published within the time to live.", value=self.count)

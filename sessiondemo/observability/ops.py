@@ -21,7 +21,7 @@ from opentelemetry import context as otel_context
 from redis.cluster import RedisCluster
 
 from sessiondemo.observability import metrics
-from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis, process_round_trips
+from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis
 from sessiondemo.sessions import stats
 
 logger = logging.getLogger("sessiondemo.observability")
@@ -49,14 +49,6 @@ def time_to_live() -> int:
     return max(30, 3 * settings.OPS_PUBLISH_INTERVAL)
 
 
-def current_figures() -> dict[str, Any]:
-    """This process's figures as published: the engine's snapshot, requests, round trips."""
-    figures = stats.snapshot()
-    figures["requests"] = metrics.requests.snapshot()
-    figures["redis_round_trips"] = process_round_trips()
-    return figures
-
-
 class Publisher:
     """Publishes this process's figures, throttled by time; one per process."""
 
@@ -77,7 +69,7 @@ class Publisher:
         return self.publish(instance)
 
     def publish(self, instance: str) -> bool:
-        figures = current_figures()
+        figures = metrics.current_figures()
         self.history.append(_history_sample(figures, self._used_memory))
         payload = {
             "name": worker_name(instance),

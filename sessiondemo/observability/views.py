@@ -49,7 +49,21 @@ def prometheus_metrics(request: HttpRequest) -> HttpResponse:
         return response
     elif not is_staff(request):
         return HttpResponse("Only staff may read /metrics.\n", status=403, content_type="text/plain")
+    if request.GET.get("scope") == "site":
+        return site_metrics()
     return HttpResponse(metrics.prometheus_text(), content_type=CONTENT_TYPE_LATEST)
+
+
+def site_metrics() -> HttpResponse:
+    try:
+        instances = ops.read_instances()
+    except REDIS_FAILURES as error:
+        problem = describe_redis_error(error)
+        ops.logger.warning("Reading the site's figures from Redis failed. %s", problem)
+        return HttpResponse(f"The site's figures are missing because Redis did not answer. {problem}\n",
+                            status=503, content_type="text/plain")
+    text = metrics.site_prometheus_text(instances, ops.site_figures(instances))
+    return HttpResponse(text, content_type=CONTENT_TYPE_LATEST)
 
 
 @never_cache

@@ -90,3 +90,20 @@ def test_metrics_say_so_when_redis_is_down_instead_of_failing(client, redis_url,
     assert response.status_code == 200
     assert families(response)["sessiondemo_redis_up"].samples[0].value == 0
     metrics.redis_info.forget()
+
+
+def test_site_scope_adds_up_every_instances_latest_figures(client, api, metrics_token, fresh_figures):
+    from sessiondemo.observability import ops
+
+    assert api.send("POST", "/api/cart/items", {"sku": "TEA-001"}).status_code == 200
+    for name in ("instance-a", "instance-b"):
+        ops.Publisher().publish(name)  # two instances whose figures are this process's
+    own = families(client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+    site = families(client.get("/metrics?scope=site", HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+
+    creations = lambda found: sample_value(  # noqa: E731
+        found["sessiondemo_session_events"], "sessiondemo_session_events_total", event="create"
+    )
+    assert site["sessiondemo_instances"].samples[0].value >= 2
+    assert creations(site) >= 2 * creations(own) > 0
+    assert site["sessiondemo_redis_used_memory_bytes"].samples[0].value > 0
