@@ -46,7 +46,7 @@ def index_key() -> str:
 
 
 def time_to_live() -> int:
-    return max(30, 3 * settings.OPS_PUBLISH_INTERVAL)
+    return max(30, int(3 * settings.OPS_PUBLISH_INTERVAL))
 
 
 class Publisher:

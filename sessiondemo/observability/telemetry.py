@@ -47,10 +47,6 @@ _state = TelemetryState()
 _lock = threading.Lock()
 
 
-def telemetry_state() -> TelemetryState:
-    return _state
-
-
 def configure_telemetry(*, span_exporter=None, metric_reader=None, **azure_options) -> str:
     """Set up tracing and metrics export for this process, once; return which exporter runs.
 

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sessiondemo.instance import instance_name
 from sessiondemo.observability import metrics, ops
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error
+from sessiondemo.sessions.middleware import client_ip
 
 security_logger = logging.getLogger("django.security.metrics")
 
@@ -34,21 +35,30 @@ def is_staff(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff
 
 
-@never_cache
-def prometheus_metrics(request: HttpRequest) -> HttpResponse:
+def metrics_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Why this request may not read /metrics, as a response; None when it may."""
     token = bearer_token(request)
     if token is not None:
-        if not token_matches(token):
-            security_logger.warning("Refused /metrics to a wrong bearer token from %s.", request.META.get("REMOTE_ADDR"))
-            return HttpResponse("The bearer token is not the metrics token.\n", status=403, content_type="text/plain")
-    elif not request.user.is_authenticated:
+        if token_matches(token):
+            return None
+        security_logger.warning("Refused /metrics to a wrong bearer token from %s.", client_ip(request))
+        return HttpResponse("The bearer token is not the metrics token.\n", status=403, content_type="text/plain")
+    if not request.user.is_authenticated:
         response = HttpResponse(
             "Send Authorization: Bearer <METRICS_TOKEN>, or sign in as staff.\n", status=401, content_type="text/plain"
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    elif not is_staff(request):
+    if not is_staff(request):
         return HttpResponse("Only staff may read /metrics.\n", status=403, content_type="text/plain")
+    return None
+
+
+@never_cache
+def prometheus_metrics(request: HttpRequest) -> HttpResponse:
+    refusal = metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     if request.GET.get("scope") == "site":
         return site_metrics()
     return HttpResponse(metrics.prometheus_text(), content_type=CONTENT_TYPE_LATEST)
