@@ -16,11 +16,16 @@ EXCLUDED_DIRECTORIES = {
     ".mypy_cache", ".ruff_cache", "node_modules", "test-artifacts", "bench-results", "htmlcov",
 }
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".log"}
+EXCLUDED_FILES = {".env"}  # local secrets stay local; the site reads app settings
 
 
 def included(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
-    return not any(part in EXCLUDED_DIRECTORIES for part in parts) and path.suffix not in EXCLUDED_SUFFIXES
+    return (
+        not any(part in EXCLUDED_DIRECTORIES for part in parts)
+        and path.suffix not in EXCLUDED_SUFFIXES
+        and path.name not in EXCLUDED_FILES
+    )
 
 
 def package(root: Path) -> bytes:

@@ -36,7 +36,7 @@ def desired_action_group(plan: DeploymentPlan) -> Desired:
 
 def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule) -> Desired:
     return Desired(
-        title=f"Metric alert",
+        title="Metric alert",
         resource_type="Microsoft.Insights/metricAlerts",
         name=rule.name,
         resource_id=plan.resource_id("Microsoft.Insights/metricAlerts", rule.name),

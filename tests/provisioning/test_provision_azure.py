@@ -342,7 +342,8 @@ def test_deploy_zips_the_project_without_venv_tests_or_caches_and_waits_for_read
 
     names = zipfile.ZipFile(io.BytesIO(arm.deployments["app-sessiondemo-dev-abc123"])).namelist()
     assert "manage.py" in names and "provisioning/plan.py" in names
-    assert not [n for n in names if n.startswith((".venv/", "tests/", "var/", ".git/")) or "__pycache__" in n]
+    assert not [n for n in names if n.startswith((".venv/", "tests/", "var/", ".git/", ".azure/")) or "__pycache__" in n]
+    assert ".env" not in names
     kudu = [r for r in arm.requests if r.path.endswith("/api/zipdeploy")]
     assert kudu[0].headers["authorization"].startswith("Bearer ")
     assert "/readyz answered 200" in output

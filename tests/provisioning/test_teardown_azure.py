@@ -87,3 +87,12 @@ def test_provisioning_after_teardown_starts_afresh(provisioned, settings):
     run("provision_azure")
 
     assert [r.method for r in provisioned.requests if r.resource_type == "microsoft.resources/resourcegroups"][:2] == ["GET", "PUT"]
+
+
+def test_teardown_without_permission_says_so_and_keeps_the_state(provisioned, settings):
+    provisioned.inject(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/delete'.", method="DELETE", path_endswith="/resourcegroups/rg-sessiondemo-dev")
+
+    with pytest.raises(CommandError, match=r"^Azure denied permission while deleting resource group rg-sessiondemo-dev: .*Contributor"):
+        run("teardown_azure", "--yes")
+
+    assert state_file(settings).exists()  # a later run can still find what to delete
