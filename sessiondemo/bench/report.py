@@ -72,10 +72,16 @@ def full_report(results: dict[str, Any]) -> str:
         f"Session engines, {results['date']} on {machine['description']}.",
         "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
         engine_table(results),
-        f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms.",
+        f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms. "
+        f"Load average at start {_load(results, 'start')}, at end {_load(results, 'end')}.",
         "Scale run (this project's engine):",
         scale_table(results),
     ])
+
+
+def _load(results: dict[str, Any], moment: str) -> str:
+    values = results.get(f"load_average_at_{moment}")
+    return " ".join(f"{value:.2f}" for value in values) if values else "-"
 
 
 def write_json(results: dict[str, Any], directory: Path) -> Path:
