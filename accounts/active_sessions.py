@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest
 
+from accounts.audit import audit
 from sessiondemo.sessions import user_sessions
+from sessiondemo.sessions.middleware import client_ip
 
 
 def supported() -> bool:
@@ -24,16 +26,22 @@ def for_request(request: HttpRequest) -> list[user_sessions.ActiveSession] | Non
 
 
 def revoke_one(request: HttpRequest, digest: str) -> bool:
-    return supported() and user_sessions.revoke_session(request.user.pk, digest)
+    revoked = supported() and user_sessions.revoke_session(request.user.pk, digest)
+    if revoked:
+        audit.warning("session revoked user=%s session=%s ip=%s", request.user.pk, digest[:12], client_ip(request))
+    return revoked
 
 
 def revoke_others(request: HttpRequest) -> int:
     if not supported():
         return 0
-    return user_sessions.revoke_other_sessions(request.user.pk, request.session.session_key)
+    count = user_sessions.revoke_other_sessions(request.user.pk, request.session.session_key)
+    audit.warning("other sessions revoked user=%s count=%s ip=%s", request.user.pk, count, client_ip(request))
+    return count
 
 
 def revoke_all(request: HttpRequest) -> int:
     count = user_sessions.revoke_all_sessions(request.user.pk) if supported() else 0
+    audit.warning("all sessions revoked user=%s count=%s ip=%s", request.user.pk, count, client_ip(request))
     logout(request)
     return count

@@ -27,6 +27,7 @@ class RotatingCredential:
         self.admin = admin
         self.object_id = object_id
         self.issued: list[tuple[str, float]] = []
+        self.revoked: set[str] = set()
         self.scopes: list[tuple[str, ...]] = []
         self.lock = threading.Lock()
 
@@ -46,8 +47,9 @@ class RotatingCredential:
     def expire_old_tokens(self) -> None:
         now = time.time()
         for token, expires in self.issued:
-            if expires + 0.5 < now:
+            if expires + 0.5 < now and token not in self.revoked:
                 self.admin.execute_command("ACL", "SETUSER", self.object_id, f"<{token}")
+                self.revoked.add(token)
 
 
 @pytest.fixture
@@ -86,7 +88,9 @@ def test_tokens_are_renewed_before_they_expire_without_failing_a_request(entra_r
     assert len(credential.issued) >= 3, "the token should have been renewed while requests ran"
     assert all(scope == ("https://redis.azure.com/.default",) for scope in credential.scopes)
     # The server now refuses every expired token: a brand-new connection still gets in.
-    credential.expire_old_tokens()
+    with credential.lock:
+        credential.expire_old_tokens()
+    assert credential.revoked, "some tokens should have expired and been refused by the server"
     client.connection_pool.disconnect()
     assert client.ping() is True
     assert admin.execute_command("ACL", "WHOAMI") == b"default"

@@ -1,5 +1,7 @@
 """The "Active sessions" page: every place a user is signed in, and signing them out."""
 
+import logging
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -36,13 +38,16 @@ def test_the_page_lists_each_signed_in_device_and_marks_this_one(dave):
     assert phone.get("/api/session").json()["authenticated"] is True
 
 
-def test_signing_out_another_session_logs_that_device_out(dave):
+def test_signing_out_another_session_logs_that_device_out(dave, caplog):
+    caplog.set_level(logging.WARNING, logger="sessiondemo.audit")
     laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
     other = next(s for s in laptop.get("/accounts/sessions/").context["sessions"] if not s.is_current)
     response = laptop.post(f"/accounts/sessions/revoke/{other.digest}/", follow=True)
     assert "That session is signed out." in [str(m) for m in response.context["messages"]]
     assert phone.get("/api/session").json()["authenticated"] is False
     assert laptop.get("/api/session").json()["authenticated"] is True
+    audited = [r.getMessage() for r in caplog.records if r.name == "sessiondemo.audit"]
+    assert audited == [f"session revoked user={dave.pk} session={other.digest[:12]} ip=127.0.0.1"]
 
 
 def test_signing_out_all_others_keeps_only_this_one(dave):
