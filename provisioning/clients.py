@@ -38,6 +38,7 @@ class AzureSettings:
     retry_backoff_factor: float
     scm_url_template: str
     site_url_template: str
+    front_door_url_template: str
     readiness_timeout: float
     project_dir: Path
 
@@ -55,6 +56,7 @@ class AzureSettings:
             # Kudu and the site live on their own hosts; tests point both at the fake.
             scm_url_template=getattr(settings, "AZURE_SCM_URL_TEMPLATE", "") or "https://{app}.scm.azurewebsites.net",
             site_url_template=getattr(settings, "AZURE_SITE_URL_TEMPLATE", "") or "https://{app}.azurewebsites.net",
+            front_door_url_template=getattr(settings, "AZURE_FRONTDOOR_URL_TEMPLATE", "") or "https://{host}",
             readiness_timeout=float(getattr(settings, "AZURE_READINESS_TIMEOUT", 600)),
             project_dir=Path(settings.BASE_DIR),
         )
@@ -64,6 +66,9 @@ class AzureSettings:
 
     def site_url(self, app: str) -> str:
         return self.site_url_template.format(app=app).rstrip("/")
+
+    def front_door_url(self, host: str) -> str:
+        return self.front_door_url_template.format(host=host).rstrip("/")
 
 
 class StaticTokenCredential:
@@ -170,6 +175,12 @@ class AzureClients:
         from azure.mgmt.monitor import MonitorManagementClient
 
         return self._build(MonitorManagementClient)
+
+    @cached_property
+    def cdn(self) -> Any:
+        from azure.mgmt.cdn import CdnManagementClient
+
+        return self._build(CdnManagementClient)
 
     @cached_property
     def key_vault(self) -> Any:

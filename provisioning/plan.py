@@ -8,8 +8,10 @@ prices it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
+
+from provisioning.errors import ProvisioningError
 
 RedisProduct = Literal["managed", "cache"]
 
@@ -37,6 +39,42 @@ class Names:
     app_service_plan: str
     web_app: str
     action_group: str
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region's share of the deployment: its own network, Redis and web app.
+
+    The first region keeps the plain names (a single-region deployment is region 0);
+    the others add the region to each regional name.
+    """
+
+    location: str
+    index: int
+    names: Names
+    address_space: str
+    app_subnet_prefix: str
+    endpoint_subnet_prefix: str
+    postgres_subnet_prefix: str
+
+    @property
+    def primary(self) -> bool:
+        return self.index == 0
+
+
+@dataclass(frozen=True)
+class FrontDoorPlan:
+    """Azure Front Door Standard in front of every region's web app."""
+
+    profile: str
+    endpoint: str
+    origin_group: str = "web-apps"
+    route: str = "default"
+    sku: str = "Standard_AzureFrontDoor"
+    probe_path: str = "/healthz"
+
+    def origin(self, region: Region) -> str:
+        return f"app-{region.location}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +173,9 @@ class AlertRule:
     window: str = "PT5M"
     frequency: str = "PT1M"
 
+    def name_in(self, region: Region) -> str:
+        return self.name if region.primary else f"{self.name}-{region.location}"
+
 
 @dataclass(frozen=True)
 class DiagnosticPlan:
@@ -170,8 +211,11 @@ MONTHLY_PRICES = {
     "private_dns_zone": 0.50,
     "metric_alert": 0.10,
     "log_analytics_gb": 2.76,
+    "front_door_standard": 35.00,
+    "global_peering_gb": 0.035,
 }
 ASSUMED_LOG_GB_PER_MONTH = 2
+ASSUMED_PEERING_GB_PER_MONTH = 10
 
 
 @dataclass(frozen=True)
@@ -186,8 +230,9 @@ class DeploymentPlan:
     alert_email: str
     alerts: tuple[AlertRule, ...]
     diagnostics: tuple[DiagnosticPlan, ...]
-    # The regions the site runs in; one today. Multi-region Front Door (issue 8) adds more.
+    # The regions the site runs in, the first one primary (PostgreSQL lives there).
     regions: tuple[str, ...] = ()
+    front_door: FrontDoorPlan | None = None
     address_space: str = "10.0.0.0/16"
     app_subnet_prefix: str = "10.0.1.0/24"
     endpoint_subnet_prefix: str = "10.0.2.0/24"
@@ -196,6 +241,37 @@ class DeploymentPlan:
     @property
     def tags(self) -> dict[str, str]:
         return {"purpose": "session-demo", "environment": self.environment}
+
+    @property
+    def is_global(self) -> bool:
+        return len(self.regions) > 1
+
+    @property
+    def geo_replication_group(self) -> str:
+        return f"sessiondemo-{self.environment}"
+
+    def region_plans(self) -> list[Region]:
+        regions = []
+        for index, location in enumerate(self.regions or (self.location,)):
+            if index == 0:
+                regions.append(Region(location, 0, self.names, self.address_space, self.app_subnet_prefix,
+                                      self.endpoint_subnet_prefix, self.postgres_subnet_prefix))
+                continue
+            names = replace(
+                self.names,
+                virtual_network=f"{self.names.virtual_network}-{location}",
+                redis=f"{self.names.redis}-{location}",
+                redis_private_endpoint=f"{self.names.redis_private_endpoint}-{location}",
+                app_service_plan=f"{self.names.app_service_plan}-{location}",
+                web_app=f"{self.names.web_app}-{location}",
+            )
+            regions.append(Region(location, index, names, f"10.{index}.0.0/16", f"10.{index}.1.0/24",
+                                  f"10.{index}.2.0/24", f"10.{index}.3.0/24"))
+        return regions
+
+    @property
+    def primary(self) -> Region:
+        return self.region_plans()[0]
 
     # --- resource ids, known before anything exists ------------------------------
     def group_id(self) -> str:
@@ -207,36 +283,63 @@ class DeploymentPlan:
         path = "/".join(f"{kind}/{name}" for kind, name in zip(types, names, strict=True))
         return f"{self.group_id()}/providers/{namespace}/{path}"
 
-    def subnet_id(self, subnet: str) -> str:
-        return self.resource_id("Microsoft.Network/virtualNetworks/subnets", self.names.virtual_network, subnet)
+    # Regional ids take the region's names; without them, the primary region's.
+    def subnet_id(self, subnet: str, names: Names | None = None) -> str:
+        return self.resource_id("Microsoft.Network/virtualNetworks/subnets", (names or self.names).virtual_network, subnet)
 
-    def redis_id(self) -> str:
-        return self.resource_id(self.redis.resource_type, self.names.redis)
+    def virtual_network_id(self, names: Names | None = None) -> str:
+        return self.resource_id("Microsoft.Network/virtualNetworks", (names or self.names).virtual_network)
 
-    def redis_database_id(self) -> str:
-        return self.resource_id("Microsoft.Cache/redisEnterprise/databases", self.names.redis, self.names.redis_database)
+    def redis_id(self, names: Names | None = None) -> str:
+        return self.resource_id(self.redis.resource_type, (names or self.names).redis)
+
+    def redis_database_id(self, names: Names | None = None) -> str:
+        names = names or self.names
+        return self.resource_id("Microsoft.Cache/redisEnterprise/databases", names.redis, names.redis_database)
 
     def workspace_id(self) -> str:
         return self.resource_id("Microsoft.OperationalInsights/workspaces", self.names.workspace)
 
-    def web_app_id(self) -> str:
-        return self.resource_id("Microsoft.Web/sites", self.names.web_app)
+    def web_app_id(self, names: Names | None = None) -> str:
+        return self.resource_id("Microsoft.Web/sites", (names or self.names).web_app)
 
-    def diagnostic_target_id(self, target: str) -> str:
-        return {"redis": self.redis_id, "redis_database": self.redis_database_id, "web_app": self.web_app_id}[target]()
+    def diagnostic_target_id(self, target: str, names: Names | None = None) -> str:
+        ids = {"redis": self.redis_id, "redis_database": self.redis_database_id, "web_app": self.web_app_id}
+        return ids[target](names)
 
     # --- money -------------------------------------------------------------------
     def costs(self) -> list[CostLine]:
+        regions = len(self.regions or (self.location,))
         redis_price = MONTHLY_PRICES.get(self.redis.sku, 0.0)
-        return [
-            CostLine(f"{self.redis.display_name}", self.redis.sku, 1, redis_price),
-            CostLine("App Service plan (Linux)", self.web.sku, self.web.instances, MONTHLY_PRICES.get(self.web.sku, 0.0)),
+        lines = [
+            CostLine(f"{self.redis.display_name}", self.redis.sku, regions, redis_price),
+            CostLine("App Service plan (Linux)", self.web.sku, self.web.instances * regions, MONTHLY_PRICES.get(self.web.sku, 0.0)),
             CostLine("PostgreSQL flexible server", self.postgres.sku, 1, MONTHLY_PRICES.get(self.postgres.sku, 0.0)),
             CostLine("PostgreSQL storage (GB)", "P4", self.postgres.storage_gb, MONTHLY_PRICES["postgres_storage_gb"]),
-            CostLine("Private endpoint", "Standard", 1, MONTHLY_PRICES["private_endpoint"]),
+            CostLine("Private endpoint", "Standard", regions, MONTHLY_PRICES["private_endpoint"]),
             CostLine("Private DNS zone", "Standard", 2, MONTHLY_PRICES["private_dns_zone"]),
-            CostLine("Metric alert rule", "Standard", len(self.alerts), MONTHLY_PRICES["metric_alert"]),
+            CostLine("Metric alert rule", "Standard", len(self.alerts) * regions, MONTHLY_PRICES["metric_alert"]),
             CostLine("Log Analytics ingestion (GB, assumed)", "PerGB2018", ASSUMED_LOG_GB_PER_MONTH, MONTHLY_PRICES["log_analytics_gb"]),
+        ]
+        if self.front_door is not None:
+            lines += [
+                CostLine("Front Door Standard (base fee)", self.front_door.sku, 1, MONTHLY_PRICES["front_door_standard"]),
+                CostLine("VNet peering traffic (GB, assumed)", "Global", ASSUMED_PEERING_GB_PER_MONTH, MONTHLY_PRICES["global_peering_gb"]),
+            ]
+        return lines
+
+    def global_notes(self) -> list[str]:
+        """What going global changes, said plainly in the plan and the run."""
+        if not self.is_global:
+            return []
+        return [
+            "Active geo-replication allows only the NoEviction policy: when Redis memory is full, writes fail "
+            "instead of evicting old sessions. Every session key carries a TTL (the idle timeout), so expiry frees "
+            "memory; size the SKU for peak live sessions and watch the used-memory alert.",
+            f"PostgreSQL stays in {self.regions[0]}; the other regions reach it through VNet peering, "
+            "so sign-ins there pay the cross-region round trip.",
+            "Geo-replication is set when a database is created: joining an existing single-region database "
+            "needs Azure's force-link, which this command does not do. Tear down first, or start a new environment.",
         ]
 
     def monthly_total(self) -> float:
@@ -246,6 +349,7 @@ class DeploymentPlan:
         data = asdict(self)
         data["tags"] = self.tags
         data["unsupported_tunings"] = self.redis.unsupported_tunings()
+        data["global_notes"] = self.global_notes()
         data["costs"] = [{**asdict(line), "monthly_usd": line.monthly_usd} for line in self.costs()]
         data["monthly_total_usd"] = self.monthly_total()
         return data
@@ -289,8 +393,21 @@ def build_plan(
     instances: int = 2,
     alert_email: str = "",
     resource_group: str | None = None,
+    regions: tuple[str, ...] = (),
 ) -> DeploymentPlan:
-    """The whole plan from the command's options; ``suffix`` keeps global names unique and stable."""
+    """The whole plan from the command's options; ``suffix`` keeps global names unique and stable.
+
+    Two or more ``regions`` make a global deployment: the first is primary and sets the
+    location; Front Door goes in front, and the regions' Managed Redis databases join
+    one active geo-replication group.
+    """
+    regions = tuple(dict.fromkeys(regions)) or (location,)
+    location = regions[0]
+    if len(regions) > 1 and redis_product != "managed":
+        raise ProvisioningError(
+            "Sessions shared across regions need Azure Managed Redis active geo-replication; "
+            "drop --redis-product cache, or deploy to one region."
+        )
     stem = f"sessiondemo-{environment}"
     redis_name = f"redis-{stem}-{suffix}"
     postgres_name = f"psql-{stem}-{suffix}"
@@ -314,7 +431,13 @@ def build_plan(
         action_group=f"ag-{stem}",
     )
     if redis_product == "managed":
-        redis = RedisPlan(product="managed", sku=redis_sku or "MemoryOptimized_M10", clustering_policy=clustering_policy)
+        redis = RedisPlan(
+            product="managed",
+            sku=redis_sku or "MemoryOptimized_M10",
+            clustering_policy=clustering_policy,
+            # Active geo-replication accepts no other eviction policy.
+            eviction_policy="NoEviction" if len(regions) > 1 else "AllKeysLRU",
+        )
     else:
         redis = RedisPlan(
             product="cache",
@@ -336,5 +459,6 @@ def build_plan(
         alert_email=alert_email,
         alerts=redis_alerts(redis_product),
         diagnostics=diagnostics_for(redis_product),
-        regions=(location,),
+        regions=regions,
+        front_door=FrontDoorPlan(profile=f"afd-{stem}-{suffix}", endpoint=f"{stem}-{suffix}") if len(regions) > 1 else None,
     )

@@ -12,8 +12,19 @@ from urllib.parse import quote
 
 from provisioning.clients import AzureSettings
 from provisioning.errors import ProvisioningError, azure_errors
-from provisioning.plan import DeploymentPlan, build_plan
-from provisioning.services import alerts, diagnostics, monitoring, network, postgres, redis_cache, redis_managed, resource_group, web
+from provisioning.plan import DeploymentPlan, Region, build_plan
+from provisioning.services import (
+    alerts,
+    diagnostics,
+    frontdoor,
+    monitoring,
+    network,
+    postgres,
+    redis_cache,
+    redis_managed,
+    resource_group,
+    web,
+)
 from provisioning.services.base import Context, Desired
 from provisioning.state import DeploymentState
 
@@ -21,71 +32,95 @@ from provisioning.state import DeploymentState
 def desired_resources(plan: DeploymentPlan) -> list[Desired]:
     """Everything the run would make, in order, as the request bodies it would send."""
     names = plan.names
+    regions = plan.region_plans()
+    items = [resource_group.desired(plan), monitoring.desired_workspace(plan), monitoring.desired_app_insights(plan)]
+    items += [network.desired_virtual_network(plan, region) for region in regions]
+    for region in regions[1:]:
+        items += [network.desired_peering(plan, regions[0], region), network.desired_peering(plan, region, regions[0])]
     if plan.redis.product == "managed":
-        redis = [redis_managed.desired_cluster(plan), redis_managed.desired_database(plan)]
+        for region in regions:
+            items += [redis_managed.desired_cluster(plan, region), redis_managed.desired_database(plan, region)]
     else:
-        redis = [redis_cache.desired_cache(plan), redis_cache.desired_patch_schedule(plan)]
-    return [
-        resource_group.desired(plan),
-        monitoring.desired_workspace(plan),
-        monitoring.desired_app_insights(plan),
-        network.desired_virtual_network(plan),
-        *redis,
-        network.desired_dns_zone(plan, names.redis_dns_zone),
-        network.desired_dns_link(plan, names.redis_dns_zone),
-        network.desired_private_endpoint(plan),
-        network.desired_dns_zone_group(plan),
-        network.desired_dns_zone(plan, names.postgres_dns_zone),
-        network.desired_dns_link(plan, names.postgres_dns_zone),
-        postgres.desired_server(plan),
-        postgres.desired_database(plan),
-        web.desired_plan(plan),
-        web.desired_site(plan),
-        web.desired_site_config(plan),
-        alerts.desired_action_group(plan),
-        *(alerts.desired_metric_alert(plan, rule) for rule in plan.alerts),
-        *(diagnostics.desired_diagnostic(plan, diagnostic) for diagnostic in plan.diagnostics),
-    ]
+        items += [redis_cache.desired_cache(plan), redis_cache.desired_patch_schedule(plan)]
+    for zone in (names.redis_dns_zone,):
+        items += [network.desired_dns_zone(plan, zone), *(network.desired_dns_link(plan, zone, region) for region in regions)]
+    for region in regions:
+        items += [network.desired_private_endpoint(plan, region), network.desired_dns_zone_group(plan, region)]
+    zone = names.postgres_dns_zone
+    items += [network.desired_dns_zone(plan, zone), *(network.desired_dns_link(plan, zone, region) for region in regions)]
+    items += [postgres.desired_server(plan), postgres.desired_database(plan)]
+    for region in regions:
+        items += [web.desired_plan(plan, region), web.desired_site(plan, region), web.desired_site_config(plan, region)]
+    if plan.front_door is not None:
+        items += [frontdoor.desired_profile(plan), frontdoor.desired_endpoint(plan), frontdoor.desired_origin_group(plan)]
+        items += [frontdoor.desired_origin(plan, region, f"{region.names.web_app}.azurewebsites.net") for region in regions]
+        items.append(frontdoor.desired_route(plan))
+    items.append(alerts.desired_action_group(plan))
+    items += [alerts.desired_metric_alert(plan, rule, region) for region in regions for rule in plan.alerts]
+    items += [diagnostics.desired_diagnostic(plan, d, region) for region in regions for d in plan.diagnostics]
+    return items
 
 
-def redis_url(context: Context) -> str:
+def redis_url(context: Context, region: Region) -> str:
     plan = context.plan
     if plan.redis.product == "managed":
-        key = redis_managed.redis_access_key(context)
+        key = redis_managed.redis_access_key(context, region)
     else:
         key = redis_cache.redis_access_key(context)
-    host = context.facts.get("redis_host") or plan.names.redis
+    host = context.facts.get(f"redis_host:{region.location}") or region.names.redis
     return f"rediss://:{quote(key, safe='')}@{host}:{plan.redis.tls_port}/0"
 
 
 def provision_everything(context: Context) -> None:
     plan = context.plan
     reporter = context.reporter
+    regions = plan.region_plans()
     started = time.monotonic()
-    reporter.heading(f"Provisioning {plan.environment} in {plan.location} (resource group {plan.names.resource_group}):")
+    where = ", ".join(plan.regions) if plan.is_global else plan.location
+    reporter.heading(f"Provisioning {plan.environment} in {where} (resource group {plan.names.resource_group}):")
+    for note in plan.global_notes():
+        reporter.note(note)
     resource_group.provision_resource_group(context)
     monitoring.provision_monitoring(context)
-    network.provision_virtual_network(context)
-    if plan.redis.product == "managed":
-        redis_managed.provision_managed_redis(context)
-    else:
-        redis_cache.provision_redis_cache(context)
-    network.provision_redis_private_endpoint(context)
+    for region in regions:
+        network.provision_virtual_network(context, region)
+    if plan.is_global:
+        network.provision_peerings(context)
+    for region in regions:
+        if plan.redis.product == "managed":
+            redis_managed.provision_managed_redis(context, region)
+        else:
+            redis_cache.provision_redis_cache(context)
+    network.provision_private_dns_zone(context, plan.names.redis_dns_zone)
+    for region in regions:
+        network.provision_redis_private_endpoint(context, region)
     network.provision_private_dns_zone(context, plan.names.postgres_dns_zone)
     postgres.provision_postgres(context)
-    web.provision_app_service_plan(context)
-    web.provision_web_app(context)
-    with azure_errors(f"reading the access key of Redis {plan.names.redis}"):
-        url = redis_url(context)
-    web.provision_app_settings(context, web.wanted_app_settings(context, url, postgres.database_url(context)))
+    for region in regions:
+        web.provision_app_service_plan(context, region)
+        web.provision_web_app(context, region)
+    if plan.front_door is not None:
+        frontdoor.provision_front_door(context, {r.location: web.web_host(context, r) for r in regions})
+    for region in regions:
+        with azure_errors(f"reading the access key of Redis {region.names.redis}"):
+            url = redis_url(context, region)
+        web.provision_app_settings(context, web.wanted_app_settings(context, region, url, postgres.database_url(context)), region)
     alerts.provision_alerts(context)
     diagnostics.provision_diagnostics(context)
-    context.state.record("resource_group", plan.names.resource_group)
-    context.state.record("redis_product", plan.redis.product)
-    context.state.record("resource_ids", [resource_id for _, _, resource_id in context.outcomes])
-    context.state.record("site_url", f"https://{context.facts.get('web_host', '')}")
-    context.state.save()
+    record_run(context)
     reporter.line(f"  ({time.monotonic() - started:.1f}s in all)")
+
+
+def record_run(context: Context) -> None:
+    plan = context.plan
+    state = context.state
+    state.record("resource_group", plan.names.resource_group)
+    state.record("redis_product", plan.redis.product)
+    state.record("resource_ids", [resource_id for _, _, resource_id in context.outcomes])
+    front_door = context.facts.get("front_door_host")
+    site = front_door or web.web_host(context, plan.primary)
+    state.record("site_url", f"https://{site}")
+    state.save()
 
 
 def open_state(azure: AzureSettings, environment: str) -> DeploymentState:
@@ -109,6 +144,7 @@ def plan_from_options(azure: AzureSettings, state: DeploymentState, options: dic
         instances=int(merged["instances"]),
         alert_email=merged["alert_email"],
         resource_group=merged["resource_group"],
+        regions=tuple(merged["regions"] or ()),
     )
 
 
@@ -120,6 +156,7 @@ PLAN_DEFAULTS: dict[str, Any] = {
     "instances": 2,
     "alert_email": "",
     "resource_group": None,
+    "regions": None,
 }
 
 

@@ -18,7 +18,9 @@ from provisioning.status import run_checks
 from provisioning.teardown import delete_group
 from provisioning.template import arm_template
 
-PLAN_OPTIONS = ("location", "redis_product", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix")
+PLAN_OPTIONS = (
+    "location", "regions", "redis_product", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix",
+)
 
 
 def quiet_sdk_logging(verbosity: int) -> None:
@@ -38,7 +40,8 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
     """The whole plan, line by line, and what it costs: nothing is sent."""
-    reporter.heading(f"Plan for environment {plan.environment} in {plan.location} (dry run: nothing is sent to Azure)")
+    where = ", ".join(plan.regions) if plan.is_global else plan.location
+    reporter.heading(f"Plan for environment {plan.environment} in {where} (dry run: nothing is sent to Azure)")
     for number, item in enumerate(desired_resources(plan), start=1):
         reporter.line(f"{number:>3}. {item.title}: {item.name}  [{item.resource_type} @ {item.api_version}]")
         reporter.line(f"       id: {item.resource_id}")
@@ -49,6 +52,8 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
     reporter.line("        SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
     for tuning in plan.redis.unsupported_tunings():
         reporter.note(tuning)
+    for note in plan.global_notes():
+        reporter.note(note)
     rows = [(line.item, line.sku, str(line.quantity), f"{line.monthly_usd_each:.2f}", f"{line.monthly_usd:.2f}") for line in plan.costs()]
     rows.append(("Total (estimate)", "", "", "", f"{plan.monthly_total():.2f}"))
     reporter.line("")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from provisioning.errors import explain
+from provisioning.plan import Region
 from provisioning.services.base import Context, rest_shape
 from provisioning.services.diagnostics import API_VERSION as DIAGNOSTICS_API_VERSION
 from provisioning.services.diagnostics import diagnostic_setting_id
@@ -24,36 +26,48 @@ def _properties(model: Any) -> dict[str, Any]:
     return rest_shape(model).get("properties") or {}
 
 
-def check_redis(context: Context) -> list[Check]:
+def _in(region: Region, plan_is_global: bool, name: str) -> str:
+    return f"{name} ({region.location})" if plan_is_global else name
+
+
+def check_redis(context: Context, region: Region) -> list[Check]:
     plan = context.plan
+    names = region.names
     if plan.redis.product == "managed":
         client = context.clients.redis_enterprise
-        cluster = _properties(client.redis_enterprise.get(context.group, plan.names.redis))
-        database = _properties(client.databases.get(context.group, plan.names.redis, plan.names.redis_database))
+        cluster = _properties(client.redis_enterprise.get(context.group, names.redis))
+        database = _properties(client.databases.get(context.group, names.redis, names.redis_database))
         state, host, port = cluster.get("provisioningState"), cluster.get("hostName"), database.get("port")
         state = state if database.get("provisioningState") == "Succeeded" else f"{state} (database {database.get('provisioningState')})"
     else:
-        cache = _properties(context.clients.redis_cache.redis.get(context.group, plan.names.redis))
+        cache = _properties(context.clients.redis_cache.redis.get(context.group, names.redis))
         state, host, port = cache.get("provisioningState"), cache.get("hostName"), cache.get("sslPort")
-    return [
-        Check("Redis provisioning state", state == "Succeeded", f"{plan.redis.display_name} {plan.names.redis}: {state}"),
-        Check("Redis host name", bool(host), str(host or "none")),
-        Check("Redis TLS port", port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
+    label = lambda name: _in(region, plan.is_global, name)  # noqa: E731 - a local shorthand
+    checks = [
+        Check(label("Redis provisioning state"), state == "Succeeded", f"{plan.redis.display_name} {names.redis}: {state}"),
+        Check(label("Redis host name"), bool(host), str(host or "none")),
+        Check(label("Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
     ]
+    if plan.is_global:
+        geo = database.get("geoReplication") or {}
+        linked = geo.get("linkedDatabases") or []
+        joined = len(linked) == len(plan.regions)
+        checks.append(Check(label("Redis geo-replication"), joined, f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked"))
+    return checks
 
 
-def check_web_app(context: Context) -> list[Check]:
+def check_web_app(context: Context, region: Region) -> list[Check]:
     web = context.clients.web
-    names = context.plan.names
+    names = region.names
     site = _properties(web.web_apps.get(context.group, names.web_app))
     farm = rest_shape(web.app_service_plans.get(context.group, names.app_service_plan))
     workers = (farm.get("sku") or {}).get("capacity") or (farm.get("properties") or {}).get("numberOfWorkers")
     wanted = context.plan.web.instances
-    context.facts["web_host"] = site.get("defaultHostName", "")
+    label = lambda name: _in(region, context.plan.is_global, name)  # noqa: E731
     return [
-        Check("Web app state", site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"),
-        Check("Web app URL", bool(site.get("defaultHostName")), f"https://{site.get('defaultHostName')}"),
-        Check("Web app workers", workers == wanted, f"{workers} (planned {wanted})"),
+        Check(label("Web app state"), site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"),
+        Check(label("Web app URL"), bool(site.get("defaultHostName")), f"https://{site.get('defaultHostName')}"),
+        Check(label("Web app workers"), workers == wanted, f"{workers} (planned {wanted})"),
     ]
 
 
@@ -62,52 +76,86 @@ def check_alerts(context: Context) -> list[Check]:
     # Named by the id's last segment: Microsoft's own example answers carry no "name".
     existing = {str(alert.get("id", "")).rsplit("/", 1)[-1].lower(): alert for alert in alerts}
     checks = []
-    for rule in context.plan.alerts:
-        alert = existing.get(rule.name.lower())
-        enabled = bool(alert and (alert.get("properties") or {}).get("enabled"))
-        checks.append(Check(f"Alert {rule.name}", enabled, "enabled" if enabled else ("disabled" if alert else "missing")))
+    for region in context.plan.region_plans():
+        for rule in context.plan.alerts:
+            name = rule.name_in(region)
+            alert = existing.get(name.lower())
+            enabled = bool(alert and (alert.get("properties") or {}).get("enabled"))
+            checks.append(Check(f"Alert {name}", enabled, "enabled" if enabled else ("disabled" if alert else "missing")))
     return checks
 
 
 def check_diagnostics(context: Context) -> list[Check]:
     resources = context.clients.resources.resources
     checks = []
-    for diagnostic in context.plan.diagnostics:
-        try:
-            setting = _properties(resources.get_by_id(diagnostic_setting_id(context.plan, diagnostic), api_version=DIAGNOSTICS_API_VERSION))
-        except ResourceNotFoundError:
-            checks.append(Check(f"Diagnostics {diagnostic.name}", False, "missing"))
-            continue
-        categories = {log.get("category") for log in setting.get("logs") or [] if log.get("enabled")}
-        missing = set(diagnostic.log_categories) - categories
-        passed = not missing and bool(setting.get("workspaceId"))
-        detail = ", ".join(sorted(categories)) + (f"; missing {', '.join(sorted(missing))}" if missing else "")
-        checks.append(Check(f"Diagnostics {diagnostic.name}", passed, detail))
+    for region in context.plan.region_plans():
+        for diagnostic in context.plan.diagnostics:
+            label = _in(region, context.plan.is_global, f"Diagnostics {diagnostic.name}")
+            try:
+                setting_id = diagnostic_setting_id(context.plan, diagnostic, region)
+                setting = _properties(resources.get_by_id(setting_id, api_version=DIAGNOSTICS_API_VERSION))
+            except ResourceNotFoundError:
+                checks.append(Check(label, False, "missing"))
+                continue
+            categories = {log.get("category") for log in setting.get("logs") or [] if log.get("enabled")}
+            missing = set(diagnostic.log_categories) - categories
+            passed = not missing and bool(setting.get("workspaceId"))
+            detail = ", ".join(sorted(categories)) + (f"; missing {', '.join(sorted(missing))}" if missing else "")
+            checks.append(Check(label, passed, detail))
     return checks
 
 
-def check_readiness(context: Context) -> list[Check]:
+def check_front_door(context: Context) -> list[Check]:
+    door = context.plan.front_door
+    if door is None:
+        return []
+    cdn = context.clients.cdn
+    endpoint = _properties(cdn.afd_endpoints.get(context.group, door.profile, door.endpoint))
+    origins = [_properties(o) for o in cdn.afd_origins.list_by_origin_group(context.group, door.profile, door.origin_group)]
+    enabled = [o for o in origins if o.get("enabledState") == "Enabled"]
+    context.facts["front_door_host"] = endpoint.get("hostName", "")
+    return [
+        Check("Front Door endpoint", endpoint.get("provisioningState") == "Succeeded" and bool(endpoint.get("hostName")),
+              f"https://{endpoint.get('hostName')}: {endpoint.get('provisioningState')}"),
+        Check("Front Door origins", len(enabled) == len(context.plan.regions), f"{len(enabled)} of {len(context.plan.regions)} regions enabled"),
+    ]
+
+
+def check_readiness(context: Context, region: Region | None = None) -> list[Check]:
+    """The live /readyz: through Front Door when there is one, and of each region's app."""
     azure = context.clients.azure
-    url = f"{azure.site_url(context.plan.names.web_app)}/readyz"
+    if region is None:
+        url = f"{azure.front_door_url(context.facts.get('front_door_host', ''))}/readyz"
+        label = "Front Door /readyz"
+    else:
+        url = f"{azure.site_url(region.names.web_app)}/readyz"
+        label = _in(region, context.plan.is_global, "Site /readyz")
     try:
         response = context.clients.http().session.get(url, timeout=10)
     except OSError as error:
-        return [Check("Site /readyz", False, f"{url}: {error}")]
-    return [Check("Site /readyz", response.status_code == 200, f"{url}: {response.status_code}")]
+        return [Check(label, False, f"{url}: {error}")]
+    return [Check(label, response.status_code == 200, f"{url}: {response.status_code}")]
 
 
 def run_checks(context: Context) -> list[Check]:
+    plan = context.plan
+    groups: list[tuple[str, Callable[[], list[Check]]]] = []
+    for region in plan.region_plans():
+        groups += [
+            (f"Redis in {region.location}", lambda region=region: check_redis(context, region)),
+            (f"Web app in {region.location}", lambda region=region: check_web_app(context, region)),
+        ]
+    groups += [("Alerts", lambda: check_alerts(context)), ("Diagnostics", lambda: check_diagnostics(context))]
+    if plan.front_door is not None:
+        groups.append(("Front Door", lambda: check_front_door(context)))
+    groups += [(f"Site in {r.location}", lambda r=r: check_readiness(context, r)) for r in plan.region_plans()]
+    if plan.front_door is not None:
+        groups.append(("Front Door", lambda: check_readiness(context)))
     checks: list[Check] = []
-    for group, check in (
-        ("Redis", check_redis),
-        ("Web app", check_web_app),
-        ("Alerts", check_alerts),
-        ("Diagnostics", check_diagnostics),
-        ("Site", check_readiness),
-    ):
+    for group, check in groups:
         try:
-            checks += check(context)
+            checks += check()
         except HttpResponseError as error:
             # One broken part must not hide the state of the others.
-            checks.append(Check(group, False, explain(f"checking {group.lower()}", error)))
+            checks.append(Check(group, False, explain(f"checking {group[0].lower()}{group[1:]}", error)))
     return checks

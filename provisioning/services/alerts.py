@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioning.plan import AlertRule, DeploymentPlan
+from provisioning.plan import AlertRule, DeploymentPlan, Region
 from provisioning.services.base import Context, Desired, ensure, to_model
 
 ACTION_GROUPS_API_VERSION = "2023-01-01"
@@ -34,12 +34,14 @@ def desired_action_group(plan: DeploymentPlan) -> Desired:
     )
 
 
-def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule) -> Desired:
+def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    name = rule.name_in(region)
     return Desired(
         title="Metric alert",
         resource_type="Microsoft.Insights/metricAlerts",
-        name=rule.name,
-        resource_id=plan.resource_id("Microsoft.Insights/metricAlerts", rule.name),
+        name=name,
+        resource_id=plan.resource_id("Microsoft.Insights/metricAlerts", name),
         api_version=METRIC_ALERTS_API_VERSION,
         body={
             "location": "global",
@@ -48,7 +50,7 @@ def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule) -> Desired:
                 "description": rule.description,
                 "severity": rule.severity,
                 "enabled": True,
-                "scopes": [plan.redis_id()],
+                "scopes": [plan.redis_id(region.names)],
                 "evaluationFrequency": rule.frequency,
                 "windowSize": rule.window,
                 "criteria": {
@@ -70,7 +72,7 @@ def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule) -> Desired:
                 "actions": [{"actionGroupId": action_group_id(plan)}],
             },
         },
-        depends_on=(plan.redis_id(), action_group_id(plan)),
+        depends_on=(plan.redis_id(region.names), action_group_id(plan)),
     )
 
 
@@ -87,13 +89,14 @@ def provision_alerts(context: Context) -> None:
         read=lambda: monitor.action_groups.get(context.group, group.name),
         write=lambda body: monitor.action_groups.create_or_update(context.group, group.name, to_model(ActionGroupResource, body)),
     )
-    for rule in context.plan.alerts:
-        alert = desired_metric_alert(context.plan, rule)
-        ensure(
-            context,
-            alert,
-            read=lambda name=rule.name: monitor.metric_alerts.get(context.group, name),
-            write=lambda body, name=rule.name: monitor.metric_alerts.create_or_update(
-                context.group, name, to_model(MetricAlertResource, body)
-            ),
-        )
+    for region in context.plan.region_plans():
+        for rule in context.plan.alerts:
+            alert = desired_metric_alert(context.plan, rule, region)
+            ensure(
+                context,
+                alert,
+                read=lambda name=alert.name: monitor.metric_alerts.get(context.group, name),
+                write=lambda body, name=alert.name: monitor.metric_alerts.create_or_update(
+                    context.group, name, to_model(MetricAlertResource, body)
+                ),
+            )

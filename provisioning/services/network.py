@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan
+from provisioning.plan import DeploymentPlan, Region
 from provisioning.services.base import Context, Desired, ensure
 
 NETWORK_API_VERSION = "2026-03-01"
@@ -18,27 +18,48 @@ def _subnet(name: str, prefix: str, delegation: str | None = None) -> dict[str, 
     return {"name": name, "properties": properties}
 
 
-def desired_virtual_network(plan: DeploymentPlan) -> Desired:
-    names = plan.names
+def desired_virtual_network(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    names = region.names
+    subnets = [
+        # App Service VNet integration needs a subnet delegated to server farms.
+        _subnet(names.app_subnet, region.app_subnet_prefix, "Microsoft.Web/serverFarms"),
+        _subnet(names.endpoint_subnet, region.endpoint_subnet_prefix),
+    ]
+    if region.primary:  # PostgreSQL lives in the primary region only
+        subnets.append(_subnet(names.postgres_subnet, region.postgres_subnet_prefix, "Microsoft.DBforPostgreSQL/flexibleServers"))
     return Desired(
         title="Virtual network",
         resource_type="Microsoft.Network/virtualNetworks",
         name=names.virtual_network,
-        resource_id=plan.resource_id("Microsoft.Network/virtualNetworks", names.virtual_network),
+        resource_id=plan.virtual_network_id(names),
         api_version=NETWORK_API_VERSION,
         body={
-            "location": plan.location,
+            "location": region.location,
             "tags": plan.tags,
-            "properties": {
-                "addressSpace": {"addressPrefixes": [plan.address_space]},
-                "subnets": [
-                    # App Service VNet integration needs a subnet delegated to server farms.
-                    _subnet(names.app_subnet, plan.app_subnet_prefix, "Microsoft.Web/serverFarms"),
-                    _subnet(names.endpoint_subnet, plan.endpoint_subnet_prefix),
-                    _subnet(names.postgres_subnet, plan.postgres_subnet_prefix, "Microsoft.DBforPostgreSQL/flexibleServers"),
-                ],
-            },
+            "properties": {"addressSpace": {"addressPrefixes": [region.address_space]}, "subnets": subnets},
         },
+    )
+
+
+def desired_peering(plan: DeploymentPlan, source: Region, target: Region) -> Desired:
+    """One direction of the global peering that lets other regions reach PostgreSQL privately."""
+    name = f"peer-{target.names.virtual_network}"
+    return Desired(
+        title="Virtual network peering",
+        resource_type="Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+        name=f"{source.names.virtual_network}/{name}",
+        resource_id=plan.resource_id("Microsoft.Network/virtualNetworks/virtualNetworkPeerings", source.names.virtual_network, name),
+        api_version=NETWORK_API_VERSION,
+        body={
+            "properties": {
+                "remoteVirtualNetwork": {"id": plan.virtual_network_id(target.names)},
+                "allowVirtualNetworkAccess": True,
+                "allowForwardedTraffic": False,
+                "useRemoteGateways": False,
+            }
+        },
+        depends_on=(plan.virtual_network_id(source.names), plan.virtual_network_id(target.names)),
     )
 
 
@@ -53,8 +74,10 @@ def desired_dns_zone(plan: DeploymentPlan, zone: str) -> Desired:
     )
 
 
-def desired_dns_link(plan: DeploymentPlan, zone: str) -> Desired:
-    link = f"link-{plan.names.virtual_network}"
+def desired_dns_link(plan: DeploymentPlan, zone: str, region: Region | None = None) -> Desired:
+    """The zone's link to one region's network: one zone, linked to every region."""
+    network = (region or plan.primary).names.virtual_network
+    link = f"link-{network}"
     return Desired(
         title="Private DNS zone link",
         resource_type="Microsoft.Network/privateDnsZones/virtualNetworkLinks",
@@ -65,16 +88,17 @@ def desired_dns_link(plan: DeploymentPlan, zone: str) -> Desired:
             "location": "global",
             "tags": plan.tags,
             "properties": {
-                "virtualNetwork": {"id": plan.resource_id("Microsoft.Network/virtualNetworks", plan.names.virtual_network)},
+                "virtualNetwork": {"id": plan.resource_id("Microsoft.Network/virtualNetworks", network)},
                 "registrationEnabled": False,
             },
         },
-        depends_on=(plan.resource_id("Microsoft.Network/privateDnsZones", zone),),
+        depends_on=(plan.resource_id("Microsoft.Network/privateDnsZones", zone), plan.resource_id("Microsoft.Network/virtualNetworks", network)),
     )
 
 
-def desired_private_endpoint(plan: DeploymentPlan) -> Desired:
-    name = plan.names.redis_private_endpoint
+def desired_private_endpoint(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    names = (region or plan.primary).names
+    name = names.redis_private_endpoint
     return Desired(
         title="Redis private endpoint",
         resource_type="Microsoft.Network/privateEndpoints",
@@ -82,27 +106,27 @@ def desired_private_endpoint(plan: DeploymentPlan) -> Desired:
         resource_id=plan.resource_id("Microsoft.Network/privateEndpoints", name),
         api_version=NETWORK_API_VERSION,
         body={
-            "location": plan.location,
+            "location": (region or plan.primary).location,
             "tags": plan.tags,
             "properties": {
-                "subnet": {"id": plan.subnet_id(plan.names.endpoint_subnet)},
+                "subnet": {"id": plan.subnet_id(names.endpoint_subnet, names)},
                 "privateLinkServiceConnections": [
                     {
                         "name": f"{name}-connection",
                         "properties": {
-                            "privateLinkServiceId": plan.redis_id(),
+                            "privateLinkServiceId": plan.redis_id(names),
                             "groupIds": [plan.redis.private_link_group],
                         },
                     }
                 ],
             },
         },
-        depends_on=(plan.redis_id(),),
+        depends_on=(plan.redis_id(names), plan.virtual_network_id(names)),
     )
 
 
-def desired_dns_zone_group(plan: DeploymentPlan) -> Desired:
-    endpoint = plan.names.redis_private_endpoint
+def desired_dns_zone_group(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    endpoint = (region or plan.primary).names.redis_private_endpoint
     zone = plan.names.redis_dns_zone
     return Desired(
         title="Redis private DNS zone group",
@@ -121,9 +145,9 @@ def desired_dns_zone_group(plan: DeploymentPlan) -> Desired:
     )
 
 
-def provision_virtual_network(context: Context) -> None:
+def provision_virtual_network(context: Context, region: Region | None = None) -> None:
     networks = context.clients.network.virtual_networks
-    want = desired_virtual_network(context.plan)
+    want = desired_virtual_network(context.plan, region)
     ensure(
         context,
         want,
@@ -132,7 +156,24 @@ def provision_virtual_network(context: Context) -> None:
     )
 
 
+def provision_peerings(context: Context) -> None:
+    """Peer the primary network with each other region's, both ways."""
+    peerings = context.clients.network.virtual_network_peerings
+    primary, *others = context.plan.region_plans()
+    for other in others:
+        for source, target in ((primary, other), (other, primary)):
+            want = desired_peering(context.plan, source, target)
+            network, name = want.name.split("/")
+            ensure(
+                context,
+                want,
+                read=lambda network=network, name=name: peerings.get(context.group, network, name),
+                write=lambda body, network=network, name=name: peerings.begin_create_or_update(context.group, network, name, body),
+            )
+
+
 def provision_private_dns_zone(context: Context, zone: str) -> None:
+    """The zone, linked to every region's network."""
     dns = context.clients.private_dns
     want_zone = desired_dns_zone(context.plan, zone)
     ensure(
@@ -141,27 +182,27 @@ def provision_private_dns_zone(context: Context, zone: str) -> None:
         read=lambda: dns.private_zones.get(context.group, zone),
         write=lambda body: dns.private_zones.begin_create_or_update(context.group, zone, body),
     )
-    want_link = desired_dns_link(context.plan, zone)
-    link = want_link.name.split("/")[1]
-    ensure(
-        context,
-        want_link,
-        read=lambda: dns.virtual_network_links.get(context.group, zone, link),
-        write=lambda body: dns.virtual_network_links.begin_create_or_update(context.group, zone, link, body),
-    )
+    for region in context.plan.region_plans():
+        want_link = desired_dns_link(context.plan, zone, region)
+        link = want_link.name.split("/")[1]
+        ensure(
+            context,
+            want_link,
+            read=lambda link=link: dns.virtual_network_links.get(context.group, zone, link),
+            write=lambda body, link=link: dns.virtual_network_links.begin_create_or_update(context.group, zone, link, body),
+        )
 
 
-def provision_redis_private_endpoint(context: Context) -> None:
-    provision_private_dns_zone(context, context.plan.names.redis_dns_zone)
+def provision_redis_private_endpoint(context: Context, region: Region | None = None) -> None:
     network = context.clients.network
-    endpoint = desired_private_endpoint(context.plan)
+    endpoint = desired_private_endpoint(context.plan, region)
     ensure(
         context,
         endpoint,
         read=lambda: network.private_endpoints.get(context.group, endpoint.name),
         write=lambda body: network.private_endpoints.begin_create_or_update(context.group, endpoint.name, body),
     )
-    group = desired_dns_zone_group(context.plan)
+    group = desired_dns_zone_group(context.plan, region)
     ensure(
         context,
         group,

@@ -88,7 +88,7 @@ def provision_redis_cache(context: Context) -> dict[str, Any]:
             context.group, cache.name, "default", to_model(RedisPatchSchedule, body)
         ),
     )
-    context.facts["redis_host"] = current.get("properties", {}).get("hostName", "")
+    context.facts[f"redis_host:{plan.primary.location}"] = current.get("properties", {}).get("hostName", "")
     return current
 
 

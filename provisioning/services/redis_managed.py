@@ -1,24 +1,29 @@
-"""Azure Managed Redis (Microsoft.Cache/redisEnterprise): the cluster and its one database."""
+"""Azure Managed Redis (Microsoft.Cache/redisEnterprise): the cluster and its one database, per region.
+
+With more than one region the databases join one active geo-replication group, which
+is set when a database is created.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan
+from provisioning.plan import DeploymentPlan, Region
 from provisioning.services.base import Context, Desired, ensure, to_model
 
 API_VERSION = "2025-07-01"
 
 
-def desired_cluster(plan: DeploymentPlan) -> Desired:
+def desired_cluster(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    region = region or plan.primary
     return Desired(
         title="Azure Managed Redis",
         resource_type="Microsoft.Cache/redisEnterprise",
-        name=plan.names.redis,
-        resource_id=plan.redis_id(),
+        name=region.names.redis,
+        resource_id=plan.redis_id(region.names),
         api_version=API_VERSION,
         body={
-            "location": plan.location,
+            "location": region.location,
             "tags": plan.tags,
             "sku": {"name": plan.redis.sku},
             "properties": {
@@ -30,56 +35,68 @@ def desired_cluster(plan: DeploymentPlan) -> Desired:
     )
 
 
-def desired_database(plan: DeploymentPlan) -> Desired:
+def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    properties: dict[str, Any] = {
+        "clientProtocol": plan.redis.client_protocol,
+        # EnterpriseCluster looks like one Redis to clients, which the stock
+        # Django clients need; OSSCluster only for cluster-aware clients.
+        "clusteringPolicy": plan.redis.clustering_policy,
+        "evictionPolicy": plan.redis.eviction_policy,
+        "port": plan.redis.port,
+        "accessKeysAuthentication": "Enabled",
+    }
+    write_only: tuple[str, ...] = ()
+    if plan.is_global:
+        # Each database is created linked to itself and those made before it; Azure
+        # then lists the whole group on every member, so the list is not compared.
+        linked = [plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index + 1]]
+        properties["geoReplication"] = {
+            "groupNickname": plan.geo_replication_group,
+            "linkedDatabases": [{"id": database} for database in linked],
+        }
+        write_only = ("properties.geoReplication.linkedDatabases",)
     return Desired(
         title="Azure Managed Redis database",
         resource_type="Microsoft.Cache/redisEnterprise/databases",
-        name=f"{plan.names.redis}/{plan.names.redis_database}",
-        resource_id=plan.redis_database_id(),
+        name=f"{region.names.redis}/{region.names.redis_database}",
+        resource_id=plan.redis_database_id(region.names),
         api_version=API_VERSION,
-        body={
-            "properties": {
-                "clientProtocol": plan.redis.client_protocol,
-                # EnterpriseCluster looks like one Redis to clients, which the stock
-                # Django clients need; OSSCluster only for cluster-aware clients.
-                "clusteringPolicy": plan.redis.clustering_policy,
-                "evictionPolicy": plan.redis.eviction_policy,
-                "port": plan.redis.port,
-                "accessKeysAuthentication": "Enabled",
-            }
-        },
-        depends_on=(plan.redis_id(),),
+        body={"properties": properties},
+        write_only=write_only,
+        depends_on=(plan.redis_id(region.names), *(plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index])),
     )
 
 
-def provision_managed_redis(context: Context) -> dict[str, Any]:
+def provision_managed_redis(context: Context, region: Region | None = None) -> dict[str, Any]:
     from azure.mgmt.redisenterprise.models import Cluster, Database
 
     client = context.clients.redis_enterprise
     plan = context.plan
-    for tuning in plan.redis.unsupported_tunings():
-        context.reporter.note(tuning)
-    cluster = desired_cluster(plan)
+    region = region or plan.primary
+    if region.primary:
+        for tuning in plan.redis.unsupported_tunings():
+            context.reporter.note(tuning)
+    names = region.names
+    cluster = desired_cluster(plan, region)
     current = ensure(
         context,
         cluster,
-        read=lambda: client.redis_enterprise.get(context.group, cluster.name),
-        write=lambda body: client.redis_enterprise.begin_create(context.group, cluster.name, to_model(Cluster, body)),
+        read=lambda: client.redis_enterprise.get(context.group, names.redis),
+        write=lambda body: client.redis_enterprise.begin_create(context.group, names.redis, to_model(Cluster, body)),
     )
-    database = desired_database(plan)
+    database = desired_database(plan, region)
     ensure(
         context,
         database,
-        read=lambda: client.databases.get(context.group, plan.names.redis, plan.names.redis_database),
-        write=lambda body: client.databases.begin_create(
-            context.group, plan.names.redis, plan.names.redis_database, to_model(Database, body)
-        ),
+        read=lambda: client.databases.get(context.group, names.redis, names.redis_database),
+        write=lambda body: client.databases.begin_create(context.group, names.redis, names.redis_database, to_model(Database, body)),
     )
-    context.facts["redis_host"] = current.get("properties", {}).get("hostName", "")
+    context.facts[f"redis_host:{region.location}"] = current.get("properties", {}).get("hostName", "")
     return current
 
 
-def redis_access_key(context: Context) -> str:
-    plan = context.plan
-    keys = context.clients.redis_enterprise.databases.list_keys(context.group, plan.names.redis, plan.names.redis_database)
+def redis_access_key(context: Context, region: Region | None = None) -> str:
+    names = (region or context.plan.primary).names
+    keys = context.clients.redis_enterprise.databases.list_keys(context.group, names.redis, names.redis_database)
     return str(keys.primary_key)

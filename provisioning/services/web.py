@@ -1,26 +1,28 @@
-"""The Linux App Service plan, the web app, its site configuration and its app settings."""
+"""The Linux App Service plan, the web app, its site configuration and its app settings, per region."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from provisioning.plan import DeploymentPlan
-from provisioning.services.base import Context, Desired, differences, ensure, read_or_none
 from provisioning.errors import azure_errors
+from provisioning.plan import DeploymentPlan, Region
+from provisioning.services.base import Context, Desired, differences, ensure, read_or_none
 
 API_VERSION = "2025-05-01"
 
 
-def desired_plan(plan: DeploymentPlan) -> Desired:
+def desired_plan(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    name = region.names.app_service_plan
     return Desired(
         title="App Service plan",
         resource_type="Microsoft.Web/serverfarms",
-        name=plan.names.app_service_plan,
-        resource_id=plan.resource_id("Microsoft.Web/serverfarms", plan.names.app_service_plan),
+        name=name,
+        resource_id=plan.resource_id("Microsoft.Web/serverfarms", name),
         api_version=API_VERSION,
         body={
-            "location": plan.location,
+            "location": region.location,
             "tags": plan.tags,
             "kind": "linux",
             "sku": {"name": plan.web.sku, "tier": plan.web.tier, "capacity": plan.web.instances},
@@ -43,16 +45,17 @@ def site_config(plan: DeploymentPlan) -> dict[str, Any]:
     }
 
 
-def desired_site(plan: DeploymentPlan) -> Desired:
-    names = plan.names
+def desired_site(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    names = region.names
     return Desired(
         title="Web app",
         resource_type="Microsoft.Web/sites",
         name=names.web_app,
-        resource_id=plan.web_app_id(),
+        resource_id=plan.web_app_id(names),
         api_version=API_VERSION,
         body={
-            "location": plan.location,
+            "location": region.location,
             "tags": plan.tags,
             "kind": "app,linux",
             "identity": {"type": "SystemAssigned"},
@@ -61,7 +64,7 @@ def desired_site(plan: DeploymentPlan) -> Desired:
                 "httpsOnly": True,
                 # Sessions live in Redis, so no instance needs to stick to a user.
                 "clientAffinityEnabled": False,
-                "virtualNetworkSubnetId": plan.subnet_id(names.app_subnet),
+                "virtualNetworkSubnetId": plan.subnet_id(names.app_subnet, names),
                 # All outbound traffic through the VNet, so Redis and PostgreSQL resolve privately.
                 "outboundVnetRouting": {"allTraffic": True},
                 "siteConfig": site_config(plan),
@@ -69,25 +72,26 @@ def desired_site(plan: DeploymentPlan) -> Desired:
         },
         # GET on a site returns a mostly-empty siteConfig; it is compared via config/web instead.
         write_only=("properties.siteConfig",),
-        depends_on=(plan.resource_id("Microsoft.Web/serverfarms", names.app_service_plan),),
+        depends_on=(plan.resource_id("Microsoft.Web/serverfarms", names.app_service_plan), plan.virtual_network_id(names)),
     )
 
 
-def desired_site_config(plan: DeploymentPlan) -> Desired:
+def desired_site_config(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+    names = (region or plan.primary).names
     return Desired(
         title="Web app configuration",
         resource_type="Microsoft.Web/sites/config",
-        name=f"{plan.names.web_app}/web",
-        resource_id=f"{plan.web_app_id()}/config/web",
+        name=f"{names.web_app}/web",
+        resource_id=f"{plan.web_app_id(names)}/config/web",
         api_version=API_VERSION,
         body={"properties": site_config(plan)},
-        depends_on=(plan.web_app_id(),),
+        depends_on=(plan.web_app_id(names),),
     )
 
 
-def provision_app_service_plan(context: Context) -> dict[str, Any]:
+def provision_app_service_plan(context: Context, region: Region | None = None) -> dict[str, Any]:
     farms = context.clients.web.app_service_plans
-    want = desired_plan(context.plan)
+    want = desired_plan(context.plan, region)
     return ensure(
         context,
         want,
@@ -96,30 +100,38 @@ def provision_app_service_plan(context: Context) -> dict[str, Any]:
     )
 
 
-def provision_web_app(context: Context) -> dict[str, Any]:
+def provision_web_app(context: Context, region: Region | None = None) -> dict[str, Any]:
+    region = region or context.plan.primary
     sites = context.clients.web.web_apps
-    name = context.plan.names.web_app
-    want = desired_site(context.plan)
+    name = region.names.web_app
+    want = desired_site(context.plan, region)
     current = ensure(
         context,
         want,
         read=lambda: sites.get(context.group, name),
         write=lambda body: sites.begin_create_or_update(context.group, name, body),
     )
-    config = desired_site_config(context.plan)
+    config = desired_site_config(context.plan, region)
     ensure(
         context,
         config,
         read=lambda: sites.get_configuration(context.group, name),
         write=lambda body: sites.update_configuration(context.group, name, body),
     )
-    context.facts["web_host"] = current.get("properties", {}).get("defaultHostName") or f"{name}.azurewebsites.net"
+    host = current.get("properties", {}).get("defaultHostName") or f"{name}.azurewebsites.net"
+    context.facts[f"web_host:{region.location}"] = host
     return current
 
 
-def wanted_app_settings(context: Context, redis_url: str, database_url: str) -> dict[str, str]:
+def web_host(context: Context, region: Region) -> str:
+    return context.facts.get(f"web_host:{region.location}") or f"{region.names.web_app}.azurewebsites.net"
+
+
+def wanted_app_settings(context: Context, region: Region, redis_url: str, database_url: str) -> dict[str, str]:
     plan = context.plan
-    host = context.facts.get("web_host") or f"{plan.names.web_app}.azurewebsites.net"
+    hosts = [web_host(context, region)]
+    if context.facts.get("front_door_host"):
+        hosts.insert(0, context.facts["front_door_host"])  # users arrive through Front Door
     return {
         "REDIS_URL": redis_url,
         # The engine speaks Redis Cluster; only OSSCluster exposes the cluster to clients.
@@ -128,18 +140,19 @@ def wanted_app_settings(context: Context, redis_url: str, database_url: str) -> 
         "SECRET_KEY": context.state.secret_key(),
         "DEBUG": "0",
         "DJANGO_SETTINGS_MODULE": "sessiondemo.settings",
-        "ALLOWED_HOSTS": host,
-        "CSRF_TRUSTED_ORIGINS": f"https://{host}",
+        "ALLOWED_HOSTS": ",".join(hosts),
+        "CSRF_TRUSTED_ORIGINS": ",".join(f"https://{host}" for host in hosts),
         "APPLICATIONINSIGHTS_CONNECTION_STRING": context.facts.get("app_insights_connection_string", ""),
         "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
     }
 
 
-def provision_app_settings(context: Context, wanted: dict[str, str]) -> None:
+def provision_app_settings(context: Context, wanted: dict[str, str], region: Region | None = None) -> None:
     """Merge ``wanted`` into the app's settings: ``update_application_settings`` replaces them all."""
     sites = context.clients.web.web_apps
-    name = context.plan.names.web_app
-    resource_id = f"{context.plan.web_app_id()}/config/appsettings"
+    names = (region or context.plan.primary).names
+    name = names.web_app
+    resource_id = f"{context.plan.web_app_id(names)}/config/appsettings"
     started = time.monotonic()
     context.reporter.step_started("App settings", name)
     with azure_errors(f"reading the app settings of {name}"):

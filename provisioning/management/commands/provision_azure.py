@@ -14,6 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--environment", "-e", default="dev", help="Environment name: part of every resource name and of the state file .azure/<environment>.json (default dev).")
         parser.add_argument("--location", help="Azure region, for example eastus (default AZURE_LOCATION, else eastus).")
+        parser.add_argument(
+            "--regions",
+            type=lambda value: [region.strip() for region in value.split(",") if region.strip()],
+            help="Two or more regions, comma-separated (eastus,westeurope): a web app and Managed Redis in each, "
+            "Redis joined by active geo-replication, Azure Front Door in front. The first region is primary.",
+        )
         parser.add_argument("--resource-group", help="Resource group name (default rg-sessiondemo-<environment>).")
         parser.add_argument("--name-suffix", help="Suffix that makes global names unique (default: random, then kept in the state file).")
         parser.add_argument("--redis-product", choices=["managed", "cache"], help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.")
