@@ -7,6 +7,7 @@ finish; otherwise report it unchanged and send nothing.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -95,7 +96,8 @@ def differences(wanted: Any, actual: Any, path: str = "") -> list[str]:
 
 
 def without(body: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
-    trimmed = {k: (dict(v) if isinstance(v, dict) else v) for k, v in body.items()}
+    """A copy of ``body`` without the dotted ``paths``; the body itself is left as it is."""
+    trimmed = copy.deepcopy(body)
     for dotted in paths:
         parent: Any = trimmed
         *heads, last = dotted.split(".")

@@ -38,6 +38,7 @@ def arm(fake_arm_server: FakeArmServer, settings, monkeypatch: pytest.MonkeyPatc
     settings.AZURE_RETRY_BACKOFF_FACTOR = 0.01
     settings.AZURE_SCM_URL_TEMPLATE = url + "/_kudu/{app}"
     settings.AZURE_SITE_URL_TEMPLATE = url + "/_site/{app}"
+    settings.AZURE_FRONTDOOR_URL_TEMPLATE = url + "/_site/{host}"
     settings.AZURE_READINESS_TIMEOUT = 1.5
     yield fake
     fake.reset()

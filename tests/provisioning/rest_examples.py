@@ -105,6 +105,25 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "monitor-diagnosticsettings/2021-05-01-preview/examples/createOrUpdateDiagnosticSetting.json",
         "monitor-diagnosticsettings/2021-05-01-preview/examples/getDiagnosticSetting.json",
     ),
+    "microsoft.cdn/profiles": ("cdn/2025-06-01/examples/Profiles_Create.json", "cdn/2025-06-01/examples/Profiles_Get.json"),
+    "microsoft.cdn/profiles/afdendpoints": (
+        "cdn/2025-06-01/examples/AFDEndpoints_Create.json",
+        "cdn/2025-06-01/examples/AFDEndpoints_Get.json",
+    ),
+    "microsoft.cdn/profiles/origingroups": (
+        "cdn/2025-06-01/examples/AFDOriginGroups_Create.json",
+        "cdn/2025-06-01/examples/AFDOriginGroups_Get.json",
+    ),
+    "microsoft.cdn/profiles/origingroups/origins": (
+        "cdn/2025-06-01/examples/AFDOrigins_Create.json",
+        "cdn/2025-06-01/examples/AFDOrigins_Get.json",
+    ),
+    "microsoft.cdn/profiles/afdendpoints/routes": ("cdn/2025-06-01/examples/Routes_Create.json", "cdn/2025-06-01/examples/Routes_Get.json"),
+}
+
+# Types the stored examples do not cover at all, and why; their bodies are checked by hand in the tests.
+WITHOUT_EXAMPLES = {
+    "microsoft.network/virtualnetworks/virtualnetworkpeerings": "no VirtualNetworkPeering example is stored in ../shared/azure-rest-specs",
 }
 
 # Property paths the stored examples do not show, each with where the API defines it.
@@ -139,7 +158,11 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
     "microsoft.cache/redisenterprise": {
         "properties.publicNetworkAccess": "ClusterProperties.publicNetworkAccess (redisenterprise.json 2025-07-01); shown in RedisEnterpriseGet",
     },
-    "microsoft.cache/redisenterprise/databases": {},
+    "microsoft.cache/redisenterprise/databases": {
+        "properties.geoReplication.groupNickname": "DatabaseProperties.geoReplication (redisenterprise.json 2025-07-01, not stored); active geo-replication",
+        "properties.geoReplication.linkedDatabases[].id": "LinkedDatabase.id (redisenterprise.json 2025-07-01, not stored)",
+        "properties.geoReplication.linkedDatabases[].state": "LinkedDatabase.state (redisenterprise.json 2025-07-01, not stored); read-only",
+    },
     "microsoft.dbforpostgresql/flexibleservers": {
         "properties.network.delegatedSubnetResourceId": "Network.delegatedSubnetResourceId (FlexibleServers.json); VNet injection",
         "properties.network.privateDnsZoneArmResourceId": "Network.privateDnsZoneArmResourceId (FlexibleServers.json); VNet injection",
@@ -227,6 +250,8 @@ def vocabulary(resource_type: str, maps: tuple[str, ...]) -> dict[str, str]:
 
 def mismatches(resource_type: str, body: dict[str, Any]) -> list[str]:
     """What in ``body`` the examples do not account for: unknown paths and type differences."""
+    if resource_type in WITHOUT_EXAMPLES:
+        return []
     maps: tuple[str, ...] = ("tags",)
     if resource_type == "microsoft.web/sites/config/appsettings":
         maps = ("tags", "properties")

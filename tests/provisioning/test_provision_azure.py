@@ -34,6 +34,12 @@ API_VERSIONS = {
     "microsoft.insights/actiongroups": "2023-01-01",
     "microsoft.insights/metricalerts": "2018-03-01",
     "microsoft.insights/diagnosticsettings": "2021-05-01-preview",
+    "microsoft.network/virtualnetworks/virtualnetworkpeerings": "2026-03-01",
+    "microsoft.cdn/profiles": "2026-10-01",
+    "microsoft.cdn/profiles/afdendpoints": "2026-10-01",
+    "microsoft.cdn/profiles/afdendpoints/routes": "2026-10-01",
+    "microsoft.cdn/profiles/origingroups": "2026-10-01",
+    "microsoft.cdn/profiles/origingroups/origins": "2026-10-01",
 }
 
 MANAGED_ORDER = [

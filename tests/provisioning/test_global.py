@@ -1,0 +1,138 @@
+"""Going global (issue 8): two regions behind Front Door, Managed Redis joined by active geo-replication."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management.base import CommandError
+
+from tests.provisioning.conftest import SUBSCRIPTION_ID, body_type, run, writes
+from tests.provisioning.rest_examples import mismatches
+
+REGIONS = "eastus,westeurope"
+GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
+
+
+@pytest.fixture
+def global_deployment(arm):
+    run("provision_azure", "--regions", REGIONS, "--name-suffix", "abc123", "--alert-email", "ops@example.com")
+    return arm
+
+
+def bodies(arm, resource_type: str) -> list[dict]:
+    return [r.body for r in writes(arm) if body_type(r) == resource_type and r.method == "PUT"]
+
+
+def test_two_regions_send_bodies_shaped_like_microsofts_examples(global_deployment):
+    problems = [p for r in writes(global_deployment) for p in mismatches(body_type(r), r.body)]
+
+    assert problems == []
+    kinds = {body_type(r) for r in writes(global_deployment)}
+    assert {"microsoft.cdn/profiles", "microsoft.cdn/profiles/afdendpoints", "microsoft.cdn/profiles/origingroups",
+            "microsoft.cdn/profiles/origingroups/origins", "microsoft.cdn/profiles/afdendpoints/routes"} <= kinds
+
+
+def test_each_region_gets_its_own_network_redis_and_web_app(global_deployment):
+    clusters = bodies(global_deployment, "microsoft.cache/redisenterprise")
+    assert [c["location"] for c in clusters] == ["eastus", "westeurope"]
+    assert {c["sku"]["name"] for c in clusters} == {"MemoryOptimized_M10"}
+    networks = bodies(global_deployment, "microsoft.network/virtualnetworks")
+    assert [n["properties"]["addressSpace"]["addressPrefixes"] for n in networks] == [["10.0.0.0/16"], ["10.1.0.0/16"]]
+    sites = bodies(global_deployment, "microsoft.web/sites")
+    assert [s["location"] for s in sites] == ["eastus", "westeurope"]
+    assert sites[1]["properties"]["virtualNetworkSubnetId"].endswith("/virtualNetworks/vnet-sessiondemo-dev-westeurope/subnets/snet-app")
+    # PostgreSQL stays in the primary region; the other network is peered to reach it.
+    assert [s["location"] for s in bodies(global_deployment, "microsoft.dbforpostgresql/flexibleservers")] == ["eastus"]
+    peerings = bodies(global_deployment, "microsoft.network/virtualnetworks/virtualnetworkpeerings")
+    assert sorted(p["properties"]["remoteVirtualNetwork"]["id"].rsplit("/", 1)[1] for p in peerings) == [
+        "vnet-sessiondemo-dev", "vnet-sessiondemo-dev-westeurope"]
+
+
+def test_redis_databases_join_one_geo_replication_group_with_the_same_settings(global_deployment):
+    databases = bodies(global_deployment, "microsoft.cache/redisenterprise/databases")
+
+    assert {d["properties"]["geoReplication"]["groupNickname"] for d in databases} == {"sessiondemo-dev"}
+    assert [len(d["properties"]["geoReplication"]["linkedDatabases"]) for d in databases] == [1, 2]
+    assert {d["properties"]["clusteringPolicy"] for d in databases} == {"EnterpriseCluster"}
+    # Geo-replication accepts only NoEviction; the run says what that means.
+    assert {d["properties"]["evictionPolicy"] for d in databases} == {"NoEviction"}
+    east = global_deployment.get(f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default")
+    assert len(east["properties"]["geoReplication"]["linkedDatabases"]) == 2
+
+
+def test_each_web_app_reads_its_own_regions_redis_and_trusts_front_door(global_deployment):
+    settings = {
+        r.path.split("/sites/")[1].split("/")[0]: r.body["properties"]
+        for r in writes(global_deployment) if body_type(r) == "microsoft.web/sites/config/appsettings"
+    }
+
+    east, west = settings["app-sessiondemo-dev-abc123"], settings["app-sessiondemo-dev-abc123-westeurope"]
+    assert "@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/" in east["REDIS_URL"]
+    assert "@redis-sessiondemo-dev-abc123-westeurope.westeurope.redis.azure.net:10000/" in west["REDIS_URL"]
+    front_door = east["ALLOWED_HOSTS"].split(",")[0]
+    assert front_door.endswith(".z01.azurefd.net")
+    assert west["ALLOWED_HOSTS"] == f"{front_door},app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"
+    assert f"https://{front_door}" in west["CSRF_TRUSTED_ORIGINS"].split(",")
+    assert east["SECRET_KEY"] == west["SECRET_KEY"]  # a session cookie signed in one region works in the other
+    assert east["DATABASE_URL"] == west["DATABASE_URL"]
+
+
+def test_front_door_probes_healthz_over_https_and_redirects_to_https(global_deployment):
+    [group] = bodies(global_deployment, "microsoft.cdn/profiles/origingroups")
+    assert group["properties"]["healthProbeSettings"]["probePath"] == "/healthz"
+    assert group["properties"]["healthProbeSettings"]["probeProtocol"] == "Https"
+    origins = bodies(global_deployment, "microsoft.cdn/profiles/origingroups/origins")
+    assert [o["properties"]["hostName"] for o in origins] == [
+        "app-sessiondemo-dev-abc123.azurewebsites.net", "app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"]
+    [route] = bodies(global_deployment, "microsoft.cdn/profiles/afdendpoints/routes")
+    assert route["properties"]["httpsRedirect"] == "Enabled"
+    assert route["properties"]["forwardingProtocol"] == "HttpsOnly"
+    [profile] = bodies(global_deployment, "microsoft.cdn/profiles")
+    assert profile["sku"] == {"name": "Standard_AzureFrontDoor"}
+
+
+def test_a_second_global_run_sends_nothing(global_deployment):
+    global_deployment.requests.clear()
+
+    output = run("provision_azure")
+
+    assert writes(global_deployment) == []
+    assert "0 changed" in output
+
+
+def test_status_covers_every_region_and_the_front_door(global_deployment):
+    output = run("azure_status")
+
+    for check in ("Redis TLS port (westeurope)", "Redis geo-replication (eastus)", "Web app workers (westeurope)",
+                  "Alert HighCacheMissRate-westeurope", "Front Door endpoint", "Front Door origins", "Front Door /readyz"):
+        assert check in output
+    assert "FAIL" not in output
+
+
+def test_status_fails_when_a_region_drops_out_of_front_door(global_deployment):
+    origin = f"{GROUP}/providers/Microsoft.Cdn/profiles/afd-sessiondemo-dev-abc123/originGroups/web-apps/origins/app-westeurope"
+    global_deployment.get(origin)["properties"]["enabledState"] = "Disabled"
+
+    with pytest.raises(CommandError, match=r"Front Door origins"):
+        run("azure_status")
+
+
+def test_teardown_removes_every_region_and_the_front_door(global_deployment):
+    run("teardown_azure", "--yes")
+
+    assert global_deployment.resources == {}
+
+
+def test_dry_run_prints_the_global_plan_and_its_cost(arm):
+    output = run("provision_azure", "--dry-run", "--regions", REGIONS)
+
+    assert arm.requests == []
+    assert "in eastus, westeurope" in output
+    assert "Front Door profile: afd-sessiondemo-dev-" in output
+    assert "properties.geoReplication.groupNickname = sessiondemo-dev" in output
+    assert "only the NoEviction policy" in output
+    assert "Front Door Standard (base fee)" in output
+
+
+def test_cache_for_redis_cannot_go_global(arm):
+    with pytest.raises(CommandError, match="need Azure Managed Redis active geo-replication"):
+        run("provision_azure", "--regions", REGIONS, "--redis-product", "cache")
