@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan
+from provisioning.plan import DeploymentPlan, Region
 from provisioning.provision import desired_resources
 from provisioning.services.base import Desired
+from provisioning.services.frontdoor import API_VERSION as FRONT_DOOR_API_VERSION
 from provisioning.services.postgres import API_VERSION as POSTGRES_API_VERSION
 from provisioning.services.redis_cache import API_VERSION as REDIS_CACHE_API_VERSION
 from provisioning.services.redis_managed import API_VERSION as REDIS_MANAGED_API_VERSION
@@ -32,8 +33,8 @@ def _template_resource(item: Desired) -> dict[str, Any]:
     return resource
 
 
-def _app_settings(plan: DeploymentPlan) -> dict[str, Any]:
-    names = plan.names
+def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
+    names = region.names
     if plan.redis.product == "managed":
         keys = (
             f"listKeys(resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}'), "
@@ -44,33 +45,54 @@ def _app_settings(plan: DeploymentPlan) -> dict[str, Any]:
         keys = f"listKeys(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').primaryKey"
         host = f"reference(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').hostName"
     postgres_host = (
-        f"reference(resourceId('Microsoft.DBforPostgreSQL/flexibleServers', '{names.postgres}'), "
+        f"reference(resourceId('Microsoft.DBforPostgreSQL/flexibleServers', '{plan.names.postgres}'), "
         f"'{POSTGRES_API_VERSION}').fullyQualifiedDomainName"
     )
-    web_host = f"{names.web_app}.azurewebsites.net"
+    hosts = f"'{names.web_app}.azurewebsites.net'"
+    depends_on = [plan.web_app_id(names), plan.redis_id(names)]
+    if plan.front_door is not None:
+        door = plan.front_door
+        endpoint = f"resourceId('Microsoft.Cdn/profiles/afdEndpoints', '{door.profile}', '{door.endpoint}')"
+        front_door_host = f"reference({endpoint}, '{FRONT_DOOR_API_VERSION}').hostName"
+        allowed_hosts = f"[concat({front_door_host}, ',', {hosts})]"
+        origins = f"[concat('https://', {front_door_host}, ',https://', {hosts})]"
+        depends_on.append(plan.resource_id("Microsoft.Cdn/profiles/afdEndpoints", door.profile, door.endpoint))
+    else:
+        allowed_hosts = f"{names.web_app}.azurewebsites.net"
+        origins = f"https://{names.web_app}.azurewebsites.net"
     return {
         "type": "Microsoft.Web/sites/config",
         "apiVersion": WEB_API_VERSION,
         "name": f"{names.web_app}/appsettings",
-        "dependsOn": [plan.web_app_id(), plan.redis_id()],
+        "dependsOn": depends_on,
         "properties": {
             "REDIS_URL": f"[concat('rediss://:', uriComponent({keys}), '@', {host}, ':{plan.redis.tls_port}/0')]",
             "REDIS_CLUSTER": "1" if plan.redis.oss_cluster else "0",
             "DATABASE_URL": (
                 f"[concat('postgres://{plan.postgres.administrator_login}:', uriComponent(parameters('databasePassword')), "
-                f"'@', {postgres_host}, ':5432/{names.postgres_database}?sslmode=require')]"
+                f"'@', {postgres_host}, ':5432/{plan.names.postgres_database}?sslmode=require')]"
             ),
             "SECRET_KEY": "[parameters('secretKey')]",
             "DEBUG": "0",
             "DJANGO_SETTINGS_MODULE": "sessiondemo.settings",
-            "ALLOWED_HOSTS": web_host,
-            "CSRF_TRUSTED_ORIGINS": f"https://{web_host}",
+            "ALLOWED_HOSTS": allowed_hosts,
+            "CSRF_TRUSTED_ORIGINS": origins,
             "APPLICATIONINSIGHTS_CONNECTION_STRING": (
-                f"[reference(resourceId('Microsoft.Insights/components', '{names.app_insights}'), '2020-02-02').ConnectionString]"
+                f"[reference(resourceId('Microsoft.Insights/components', '{plan.names.app_insights}'), '2020-02-02').ConnectionString]"
             ),
             "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
         },
     }
+
+
+def _site_url(plan: DeploymentPlan) -> str:
+    if plan.front_door is None:
+        return f"https://{plan.names.web_app}.azurewebsites.net"
+    door = plan.front_door
+    return (
+        f"[concat('https://', reference(resourceId('Microsoft.Cdn/profiles/afdEndpoints', '{door.profile}', "
+        f"'{door.endpoint}'), '{FRONT_DOOR_API_VERSION}').hostName)]"
+    )
 
 
 def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
@@ -87,6 +109,9 @@ def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
             "databasePassword": {"type": "securestring", "metadata": {"description": "PostgreSQL administrator password."}},
             "secretKey": {"type": "securestring", "metadata": {"description": "Django SECRET_KEY for the site."}},
         },
-        "resources": [*(_template_resource(item) for item in items), _app_settings(plan)],
-        "outputs": {"siteUrl": {"type": "string", "value": f"https://{plan.names.web_app}.azurewebsites.net"}},
+        "resources": [
+            *(_template_resource(item) for item in items),
+            *(_app_settings(plan, region) for region in plan.region_plans()),
+        ],
+        "outputs": {"siteUrl": {"type": "string", "value": _site_url(plan)}},
     }

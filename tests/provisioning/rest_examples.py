@@ -270,3 +270,23 @@ def mismatches(resource_type: str, body: dict[str, Any]) -> list[str]:
 
 def example_api_version(resource_type: str) -> str:
     return str(example(EXAMPLES[resource_type][0])["parameters"]["api-version"])
+
+
+def response_problems(resources: dict[str, dict[str, Any]]) -> list[str]:
+    """Property paths in the fake's stored resources (what it answers) that the examples do not show."""
+    from tests.fixtures.fake_arm.server import resource_type_of
+
+    problems = []
+    for key, resource in resources.items():
+        resource_type = resource_type_of(key)
+        if key.endswith("/config/web"):
+            resource_type = "microsoft.web/sites/config/web"
+        if resource_type in WITHOUT_EXAMPLES:
+            continue
+        known = vocabulary(resource_type, ("tags",))
+        allowed = NOT_IN_EXAMPLES.get(resource_type, {})
+        for path in paths(resource):
+            if path not in known and not any(a == path or a.startswith(path + ".") or a.startswith(path + "[]") for a in allowed):
+                problems.append(f"{resource_type}: {path}")
+    # What a site's identity gains from ARM (principalId, tenantId) is the one addition.
+    return [p for p in problems if not p.startswith("microsoft.web/sites: identity.")]

@@ -16,9 +16,8 @@ from provisioning.plan import build_plan
 from provisioning.reporting import Reporter
 from provisioning.services import base, network, resource_group
 from provisioning.state import DeploymentState
-from tests.fixtures.fake_arm.server import resource_type_of
 from tests.provisioning.conftest import SUBSCRIPTION_ID, run
-from tests.provisioning.rest_examples import EXAMPLES, NOT_IN_EXAMPLES, SPECS, example, paths, vocabulary
+from tests.provisioning.rest_examples import EXAMPLES, SPECS, example, response_problems
 
 AUTH = {"Authorization": "Bearer fake-arm-test-token"}
 
@@ -50,18 +49,9 @@ def test_the_sdk_only_trusts_the_fake_through_requests_ca_bundle(arm, monkeypatc
 
 
 def test_every_resource_the_fake_holds_has_the_shape_of_the_examples(provisioned):
-    problems = []
-    for key, resource in provisioned.resources.items():
-        resource_type = resource_type_of(key)
-        if key.endswith("/config/web"):
-            resource_type = "microsoft.web/sites/config/web"
-        known = vocabulary(resource_type, ("tags",))
-        allowed = NOT_IN_EXAMPLES.get(resource_type, {})
-        for path in paths(resource):
-            if path not in known and not any(a == path or a.startswith(path + ".") or a.startswith(path + "[]") for a in allowed):
-                problems.append(f"{resource_type}: {path}")
-    # What a site's identity gains from ARM (principalId, tenantId) is the one addition.
-    assert [p for p in problems if not p.startswith("microsoft.web/sites: identity.")] == [], "\n".join(problems)
+    problems = response_problems(provisioned.resources)
+
+    assert problems == [], "\n".join(problems)
 
 
 def test_long_running_operations_answer_with_azure_async_operation_and_location(arm, fake_arm_server):

@@ -6,7 +6,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from tests.provisioning.conftest import SUBSCRIPTION_ID, body_type, run, writes
-from tests.provisioning.rest_examples import mismatches
+from tests.provisioning.rest_examples import mismatches, response_problems
 
 REGIONS = "eastus,westeurope"
 GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
@@ -29,6 +29,29 @@ def test_two_regions_send_bodies_shaped_like_microsofts_examples(global_deployme
     kinds = {body_type(r) for r in writes(global_deployment)}
     assert {"microsoft.cdn/profiles", "microsoft.cdn/profiles/afdendpoints", "microsoft.cdn/profiles/origingroups",
             "microsoft.cdn/profiles/origingroups/origins", "microsoft.cdn/profiles/afdendpoints/routes"} <= kinds
+
+
+def test_the_fake_answers_a_global_deployment_in_the_shapes_of_the_examples(global_deployment):
+    assert response_problems(global_deployment.resources) == []
+
+
+def test_peerings_without_a_stored_example_carry_only_the_properties_the_api_defines(global_deployment):
+    for body in bodies(global_deployment, "microsoft.network/virtualnetworks/virtualnetworkpeerings"):
+        assert set(body) == {"properties"}
+        assert set(body["properties"]) == {"remoteVirtualNetwork", "allowVirtualNetworkAccess", "allowForwardedTraffic", "useRemoteGateways"}
+
+
+def test_export_template_covers_every_region_and_the_front_door(arm, tmp_path):
+    import json
+
+    path = tmp_path / "global.json"
+    run("provision_azure", "--dry-run", "--regions", REGIONS, "--export-template", str(path))
+
+    template = json.loads(path.read_text())
+    settings = [r for r in template["resources"] if r["name"].endswith("/appsettings")]
+    assert [r["name"].split("/")[0].endswith("-westeurope") for r in settings] == [False, True]
+    assert "afdEndpoints" in settings[1]["properties"]["ALLOWED_HOSTS"]
+    assert "Microsoft.Cdn/profiles/afdEndpoints/routes" in [r["type"] for r in template["resources"]]
 
 
 def test_each_region_gets_its_own_network_redis_and_web_app(global_deployment):
