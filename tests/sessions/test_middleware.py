@@ -48,3 +48,12 @@ def test_an_oversized_session_is_answered_with_a_400_sentence_not_a_500(site, an
     response = site.post("/api/oversized", data=json.dumps(blob), content_type="application/json")
     assert response.status_code == 400
     assert "more than the 2048 allowed" in response.json()["error"]
+
+
+def test_a_cart_line_that_would_pass_the_size_cap_is_a_400_sentence(site, any_redis, settings):
+    settings.SESSION_MAX_BYTES = 40
+    assert site.get("/api/cart/add?sku=tea").status_code == 200
+    response = site.get("/api/cart/add?sku=coffee")
+    assert response.status_code == 400
+    assert "nothing was saved" in response.json()["error"]
+    assert site.get("/api/cart").json() == {"tea": 1}
