@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from azure.core.exceptions import (
+    AzureError,
     ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
@@ -105,14 +106,7 @@ def azure_errors(step: str) -> Iterator[None]:
         yield
     except CommandError:
         raise
-    except (HttpResponseError, ClientAuthenticationError, ServiceRequestError, ServiceResponseError) as error:
+    except AzureError as error:
+        # Every azure-core and azure-identity failure derives from AzureError; anything
+        # else is a bug here and keeps its traceback.
         raise ProvisioningError(explain(step, error)) from error
-    except Exception as error:  # noqa: BLE001 - credential chains raise their own types; see below
-        # DefaultAzureCredential raises CredentialUnavailableError (a ClientAuthenticationError
-        # subclass) but some credentials raise ValueError/OSError on bad configuration.
-        if type(error).__module__.startswith("azure.identity"):
-            raise ProvisioningError(
-                f"No Azure credentials were found while {step}: {error}. "
-                "Run `az login`, or set AZURE_ACCESS_TOKEN, and run the command again."
-            ) from error
-        raise

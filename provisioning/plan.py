@@ -8,6 +8,7 @@ prices it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from provisioning.errors import ProvisioningError
 
 RedisProduct = Literal["managed", "cache"]
 
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,11}")
 PYTHON_VERSION = "3.11"
 STARTUP_COMMAND = "gunicorn --bind=0.0.0.0 --timeout 60 --workers 2 sessiondemo.wsgi:application"
 HEALTH_CHECK_PATH = "/readyz"
@@ -401,6 +403,11 @@ def build_plan(
     location; Front Door goes in front, and the regions' Managed Redis databases join
     one active geo-replication group.
     """
+    if not ENVIRONMENT_NAME.fullmatch(environment):
+        raise ProvisioningError(
+            f"The environment name {environment!r} cannot be part of Azure resource names. "
+            "Use 1 to 12 lower-case letters, digits or hyphens, starting with a letter (for example dev or prod)."
+        )
     regions = tuple(dict.fromkeys(regions)) or (location,)
     location = regions[0]
     if len(regions) > 1 and redis_product != "managed":

@@ -9,7 +9,7 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from provisioning.errors import explain
-from provisioning.plan import Region
+from provisioning.plan import DeploymentPlan, Region
 from provisioning.services.base import Context, rest_shape
 from provisioning.services.diagnostics import API_VERSION as DIAGNOSTICS_API_VERSION
 from provisioning.services.diagnostics import diagnostic_setting_id
@@ -26,8 +26,9 @@ def _properties(model: Any) -> dict[str, Any]:
     return rest_shape(model).get("properties") or {}
 
 
-def _in(region: Region, plan_is_global: bool, name: str) -> str:
-    return f"{name} ({region.location})" if plan_is_global else name
+def _in(region: Region, plan: DeploymentPlan, name: str) -> str:
+    """A check's name, with the region when there is more than one."""
+    return f"{name} ({region.location})" if plan.is_global else name
 
 
 def check_redis(context: Context, region: Region) -> list[Check]:
@@ -42,17 +43,16 @@ def check_redis(context: Context, region: Region) -> list[Check]:
     else:
         cache = _properties(context.clients.redis_cache.redis.get(context.group, names.redis))
         state, host, port = cache.get("provisioningState"), cache.get("hostName"), cache.get("sslPort")
-    label = lambda name: _in(region, plan.is_global, name)  # noqa: E731 - a local shorthand
     checks = [
-        Check(label("Redis provisioning state"), state == "Succeeded", f"{plan.redis.display_name} {names.redis}: {state}"),
-        Check(label("Redis host name"), bool(host), str(host or "none")),
-        Check(label("Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
+        Check(_in(region, plan, "Redis provisioning state"), state == "Succeeded", f"{plan.redis.display_name} {names.redis}: {state}"),
+        Check(_in(region, plan, "Redis host name"), bool(host), str(host or "none")),
+        Check(_in(region, plan, "Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
     ]
     if plan.is_global:
         geo = database.get("geoReplication") or {}
         linked = geo.get("linkedDatabases") or []
         joined = len(linked) == len(plan.regions)
-        checks.append(Check(label("Redis geo-replication"), joined, f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked"))
+        checks.append(Check(_in(region, plan, "Redis geo-replication"), joined, f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked"))
     return checks
 
 
@@ -63,11 +63,11 @@ def check_web_app(context: Context, region: Region) -> list[Check]:
     farm = rest_shape(web.app_service_plans.get(context.group, names.app_service_plan))
     workers = (farm.get("sku") or {}).get("capacity") or (farm.get("properties") or {}).get("numberOfWorkers")
     wanted = context.plan.web.instances
-    label = lambda name: _in(region, context.plan.is_global, name)  # noqa: E731
+    plan = context.plan
     return [
-        Check(label("Web app state"), site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"),
-        Check(label("Web app URL"), bool(site.get("defaultHostName")), f"https://{site.get('defaultHostName')}"),
-        Check(label("Web app workers"), workers == wanted, f"{workers} (planned {wanted})"),
+        Check(_in(region, plan, "Web app state"), site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"),
+        Check(_in(region, plan, "Web app URL"), bool(site.get("defaultHostName")), f"https://{site.get('defaultHostName')}"),
+        Check(_in(region, plan, "Web app workers"), workers == wanted, f"{workers} (planned {wanted})"),
     ]
 
 
@@ -90,7 +90,7 @@ def check_diagnostics(context: Context) -> list[Check]:
     checks = []
     for region in context.plan.region_plans():
         for diagnostic in context.plan.diagnostics:
-            label = _in(region, context.plan.is_global, f"Diagnostics {diagnostic.name}")
+            label = _in(region, context.plan, f"Diagnostics {diagnostic.name}")
             try:
                 setting_id = diagnostic_setting_id(context.plan, diagnostic, region)
                 setting = _properties(resources.get_by_id(setting_id, api_version=DIAGNOSTICS_API_VERSION))
@@ -129,7 +129,7 @@ def check_readiness(context: Context, region: Region | None = None) -> list[Chec
         label = "Front Door /readyz"
     else:
         url = f"{azure.site_url(region.names.web_app)}/readyz"
-        label = _in(region, context.plan.is_global, "Site /readyz")
+        label = _in(region, context.plan, "Site /readyz")
     try:
         response = context.clients.http().session.get(url, timeout=10)
     except OSError as error:

@@ -149,3 +149,19 @@ def test_an_unreachable_resource_manager_says_to_check_the_endpoint(arm, setting
 
 def test_every_failure_is_a_command_error_so_django_prints_no_traceback():
     assert issubclass(ProvisioningError, CommandError)
+
+
+def test_an_environment_name_azure_cannot_use_is_refused_before_anything_is_sent(arm):
+    message = failure_of("--environment", "Prod_1", "--dry-run")
+
+    assert message.startswith("The environment name 'Prod_1' cannot be part of Azure resource names.")
+    assert arm.requests == []
+
+
+def test_a_long_running_operation_that_fails_to_poll_is_a_sentence_too(arm, settings):
+    settings.AZURE_RETRY_TOTAL = 0
+    arm.inject(500, "InternalServerError", "Polling broke.", method="GET", path_contains="/_operations/")
+
+    message = failure_of()
+
+    assert message.startswith("Azure had an internal error (500) while creating Log Analytics workspace")

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from provisioning.reporting import Reporter
 from provisioning.runner import provision
+
+
+def positive_count(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise ArgumentTypeError(f"--instances must be 1 or more, not {count}.")
+    return count
 
 
 class Command(BaseCommand):
@@ -25,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--redis-product", choices=["managed", "cache"], help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.")
         parser.add_argument("--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache).")
         parser.add_argument("--clustering-policy", choices=["EnterpriseCluster", "OSSCluster"], help="Managed Redis clustering policy (default EnterpriseCluster; OSSCluster sets REDIS_CLUSTER=1).")
-        parser.add_argument("--instances", type=int, help="App Service workers (default 2); run again with 3 to scale out.")
+        parser.add_argument("--instances", type=positive_count, help="App Service workers (default 2); run again with 3 to scale out.")
         parser.add_argument("--alert-email", help="Email address the alert action group notifies.")
         parser.add_argument("--deploy", action="store_true", help="Also zip-deploy the project with Kudu and wait until /readyz answers 200.")
         parser.add_argument("--dry-run", action="store_true", help="Print the plan and a monthly cost estimate; send nothing to Azure.")
