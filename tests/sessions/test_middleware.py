@@ -40,6 +40,10 @@ def test_the_middleware_records_device_address_and_instance(site, redis_url):
     assert session.ip == "203.0.113.9"
     assert session.instance
     assert session.is_current
+    site.get("/api/session", **(iphone | {"HTTP_X_FORWARDED_FOR": "192.0.2.44"}))
+    [moved] = list_user_sessions(user_id, site.cookies["sessionid"].value)
+    assert moved.ip == "192.0.2.44"
+    assert "iPhone" in moved.device
 
 
 def test_an_oversized_session_is_answered_with_a_400_sentence_not_a_500(site, any_redis, settings):

@@ -20,15 +20,16 @@ if #fields == 0 then
   return {'miss'}
 end
 
-local seen, absolute_expiry, user_agent
+local seen, absolute_expiry
+local stored = {}
 for i = 1, #fields, 2 do
   local name = fields[i]
   if name == 'm:seen' then
     seen = tonumber(fields[i + 1])
   elseif name == 'm:abs' then
     absolute_expiry = tonumber(fields[i + 1])
-  elseif name == 'm:ua' then
-    user_agent = fields[i + 1]
+  elseif name == 'm:ua' or name == 'm:ip' or name == 'm:inst' then
+    stored[name] = fields[i + 1]
   end
 end
 if not seen or not absolute_expiry then
@@ -66,14 +67,12 @@ if now > seen + idle or now > absolute_expiry then
 end
 
 redis.call('HSET', key, 'm:seen', string.format('%d', now))
-if ARGV[5] ~= '' then
-  redis.call('HSET', key, 'm:inst', ARGV[5])
-end
-if ARGV[6] ~= '' then
-  redis.call('HSET', key, 'm:ip', ARGV[6])
-end
-if ARGV[7] ~= '' and ARGV[7] ~= user_agent then
-  redis.call('HSET', key, 'm:ua', ARGV[7])
+-- Who is asking, for the "Active sessions" page: written only when it changed.
+local asking = {['m:inst'] = ARGV[5], ['m:ip'] = ARGV[6], ['m:ua'] = ARGV[7]}
+for name, value in pairs(asking) do
+  if value ~= '' and value ~= stored[name] then
+    redis.call('HSET', key, name, value)
+  end
 end
 redis.call('PEXPIREAT', key, string.format('%d', math.min(now + idle + grace, absolute_expiry + grace)))
 table.insert(fields, 1, 'hit')
