@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -58,17 +60,15 @@ def test_a_shopper_signs_up_shops_on_several_instances_logs_out_and_back_in(page
 
     page.goto("/cart/")
     lines = page.locator("tr.cart-line[data-sku]")
-    distinct_products = min(clicks, page.context.request.get("/api/products").json()["products"].__len__())
-    expect(lines).to_have_count(distinct_products)
+    products = len(page.context.request.get("/api/products").json()["products"])
+    expect(lines).to_have_count(min(clicks, products))
     expect(page.locator("#cart-total")).not_to_have_text("€0.00")
     assert cart_count(page) == clicks
 
     log_out(page)
     log_in(page, username)
-    expect(page.locator("#served-by")).to_have_text(
-        # The footer names an instance of this cluster, whichever answered.
-        __import__("re").compile("|".join(cluster.instance_names))
-    )
+    # The footer names an instance of this cluster, whichever answered.
+    expect(page.locator("#served-by")).to_have_text(re.compile("|".join(cluster.instance_names)))
 
 
 def test_an_anonymous_cart_survives_login(page, make_shopper):
