@@ -39,10 +39,20 @@ def package(root: Path) -> bytes:
 
 
 def deploy(context: Context, root: Path) -> None:
-    azure = context.clients.azure
-    app = context.plan.names.web_app
-    http = context.clients.http()
+    """Deploy to every region's web app, then wait for each, and Front Door, to answer /readyz."""
     archive = package(root)
+    regions = context.plan.region_plans()
+    for region in regions:
+        push(context, region.names.web_app, archive)
+    for region in regions:
+        wait_until_ready(context, f"{context.clients.azure.site_url(region.names.web_app)}/readyz")
+    if context.facts.get("front_door_host"):
+        wait_until_ready(context, f"{context.clients.azure.front_door_url(context.facts['front_door_host'])}/readyz")
+
+
+def push(context: Context, app: str, archive: bytes) -> None:
+    azure = context.clients.azure
+    http = context.clients.http()
     context.reporter.line(f"  Deploying {len(archive) // 1024} KiB to {app} with Kudu zip deploy (Oryx build) ...")
     url = f"{azure.scm_url(app)}/api/zipdeploy"
     try:
@@ -56,13 +66,11 @@ def deploy(context: Context, root: Path) -> None:
             f"Kudu refused the zip deploy to {app} ({response.status_code}): {response.text[:200]}. "
             "Check the deployment log in the Azure portal (Deployment Center) and run again with --deploy."
         )
-    wait_until_ready(context)
 
 
-def wait_until_ready(context: Context) -> None:
+def wait_until_ready(context: Context, url: str) -> None:
     azure = context.clients.azure
     http = context.clients.http()
-    url = f"{azure.site_url(context.plan.names.web_app)}/readyz"
     started = time.monotonic()
     last = "no answer"
     while time.monotonic() - started < azure.readiness_timeout:

@@ -159,3 +159,11 @@ def test_dry_run_prints_the_global_plan_and_its_cost(arm):
 def test_cache_for_redis_cannot_go_global(arm):
     with pytest.raises(CommandError, match="need Azure Managed Redis active geo-replication"):
         run("provision_azure", "--regions", REGIONS, "--redis-product", "cache")
+
+
+def test_deploy_pushes_to_every_region_and_waits_for_front_door(arm):
+    output = run("provision_azure", "--regions", REGIONS, "--name-suffix", "abc123", "--deploy")
+
+    assert set(arm.deployments) == {"app-sessiondemo-dev-abc123", "app-sessiondemo-dev-abc123-westeurope"}
+    assert output.count("/readyz answered 200") == 3
+    assert ".z01.azurefd.net/readyz answered 200" in output
