@@ -16,9 +16,10 @@ from django.conf import settings
 from user_agents import parse as parse_user_agent
 
 from sessiondemo.redis_client import get_redis
+from sessiondemo.sessions import stats
 from sessiondemo.sessions.keys import is_digest, session_digest, session_hash_key, user_index_key
 from sessiondemo.sessions.scripts import REVOKE, Command, ScriptCall, Step, run_pipeline
-from sessiondemo.sessions.store import SessionStore, redis_errors, stats
+from sessiondemo.sessions.store import SessionStore, redis_errors
 
 META_FIELDS = ("m:uid", "m:created", "m:seen", "m:abs", "m:ua", "m:ip", "m:inst")
 
