@@ -122,3 +122,18 @@ def test_a_counter_change_on_a_new_session_creates_it_and_the_save_writes_nothin
         session.save()
     assert trips.round_trips == 0
     assert SessionStore(session.session_key).counters("cart").items() == {"tea": 1}
+
+
+def test_counters_change_only_by_hincrby_so_geo_replicated_increments_add_up(single_store):
+    from sessiondemo.redis_client import get_redis
+
+    key = new_session()
+    cart = SessionStore(key).counters("cart")
+    client = get_redis()
+    client.config_resetstat()
+    cart.add("tea", 2, 10)
+    cart.set("tea", 5)
+    cart.add("tea", -5, 10)
+    calls = client.info("commandstats")
+    assert calls["cmdstat_hincrby"]["calls"] == 3
+    assert SessionStore(key).counters("cart").items() == {}

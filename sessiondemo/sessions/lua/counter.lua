@@ -6,8 +6,11 @@
 -- ARGV[6]  the counter's field ('c:<map>:<name>'), or for clear the map's prefix ('c:<map>:')
 -- ARGV[7]  amount (add) or value (set), ARGV[8] the maximum a counter may reach (add)
 --
--- A counter that reaches 0 is removed. Returns {'ok', new value (removed count for clear)},
--- {'limit', current value} (nothing changed), {'gone'} or {'corrupt'}.
+-- A counter that reaches 0 is removed. Counters change only by HINCRBY (set adds the
+-- difference): under active-active geo-replication, concurrent increments made in two
+-- regions then add up (a counter CRDT) instead of the later write winning.
+-- Returns {'ok', new value (removed count for clear)}, {'limit', current value}
+-- (nothing changed), {'gone'} or {'corrupt'}.
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then
   return {'gone'}
@@ -21,30 +24,31 @@ local idle, grace = tonumber(ARGV[2]), tonumber(ARGV[4])
 local operation, field = ARGV[5], ARGV[6]
 local result
 
-if operation == 'add' then
+local function change_by(amount)
+  if amount == 0 then
+    return tonumber(redis.call('HGET', key, field) or '0')
+  end
+  local new_value = redis.call('HINCRBY', key, field, amount)
+  if new_value == 0 then
+    redis.call('HDEL', key, field)
+  end
+  return new_value
+end
+
+if operation == 'add' or operation == 'set' then
   local current = tonumber(redis.call('HGET', key, field) or '0')
   if not current then
     return {'corrupt'}
   end
-  local new_value = current + tonumber(ARGV[7])
-  if new_value > tonumber(ARGV[8]) or new_value < 0 then
-    return {'limit', current}
-  end
-  if new_value == 0 then
-    redis.call('HDEL', key, field)
+  if operation == 'add' then
+    local amount = tonumber(ARGV[7])
+    if current + amount > tonumber(ARGV[8]) or current + amount < 0 then
+      return {'limit', current}
+    end
+    result = change_by(amount)
   else
-    redis.call('HSET', key, field, string.format('%d', new_value))
+    result = change_by(math.max(tonumber(ARGV[7]), 0) - current)
   end
-  result = new_value
-elseif operation == 'set' then
-  local value = tonumber(ARGV[7])
-  if value <= 0 then
-    redis.call('HDEL', key, field)
-    value = 0
-  else
-    redis.call('HSET', key, field, string.format('%d', value))
-  end
-  result = value
 elseif operation == 'remove' then
   redis.call('HDEL', key, field)
   result = 0
