@@ -45,11 +45,12 @@ class AzureSettings:
     @classmethod
     def from_django(cls) -> "AzureSettings":
         return cls(
-            subscription_id=getattr(settings, "AZURE_SUBSCRIPTION_ID", "") or "",
-            arm_endpoint=(getattr(settings, "AZURE_ARM_ENDPOINT", "") or DEFAULT_ARM_ENDPOINT).rstrip("/"),
-            access_token=getattr(settings, "AZURE_ACCESS_TOKEN", "") or "",
-            location=getattr(settings, "AZURE_LOCATION", "") or "eastus",
-            state_dir=Path(getattr(settings, "AZURE_STATE_DIR", "") or Path(settings.BASE_DIR) / ".azure"),
+            subscription_id=settings.AZURE_SUBSCRIPTION_ID,
+            arm_endpoint=(settings.AZURE_ARM_ENDPOINT or DEFAULT_ARM_ENDPOINT).rstrip("/"),
+            access_token=settings.AZURE_ACCESS_TOKEN,
+            location=settings.AZURE_LOCATION or "eastus",
+            state_dir=Path(settings.AZURE_STATE_DIR),
+            # Knobs with no environment variable: the tests set them to poll fast and reach the fake.
             polling_interval=float(getattr(settings, "AZURE_POLLING_INTERVAL", 15)),
             retry_total=int(getattr(settings, "AZURE_RETRY_TOTAL", 5)),
             retry_backoff_factor=float(getattr(settings, "AZURE_RETRY_BACKOFF_FACTOR", 0.8)),

@@ -281,6 +281,14 @@ LOGGING = {
 }
 CSRF_FAILURE_VIEW = "sessiondemo.views.csrf_failure"
 
+# --- Azure provisioning (manage.py provision_azure / azure_status / teardown_azure) ---
+AZURE_SUBSCRIPTION_ID = os.environ.get("AZURE_SUBSCRIPTION_ID", "")
+AZURE_ARM_ENDPOINT = os.environ.get("AZURE_ARM_ENDPOINT", "https://management.azure.com")
+# A bearer token used as it is instead of DefaultAzureCredential (CI, offline tests).
+AZURE_ACCESS_TOKEN = os.environ.get("AZURE_ACCESS_TOKEN", "")
+AZURE_LOCATION = os.environ.get("AZURE_LOCATION", "eastus")
+AZURE_STATE_DIR = Path(os.environ.get("AZURE_STATE_DIR", BASE_DIR / ".azure"))
+
 # --- Observability --------------------------------------------------------------
 # Set APPLICATIONINSIGHTS_CONNECTION_STRING to export traces and metrics to Azure Monitor
 # (sessiondemo.observability.telemetry); unset, nothing is exported and nothing is loaded.
