@@ -128,6 +128,9 @@ def _start(server: EmbeddedRedis) -> None:
         "--unixsocketperm", "700",
         "--dir", str(server.directory),
         "--appendonly", "yes",
+        # A session hash holds values over the default 64 bytes (Django's auth hash, a user
+        # agent); at 256 it keeps the compact encoding, about half the memory per session.
+        "--hash-max-ziplist-value", "256",
         "--daemonize", "yes",
         "--pidfile", str(server.pidfile),
         "--logfile", str(server.logfile),

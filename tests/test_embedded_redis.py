@@ -25,6 +25,7 @@ def test_it_starts_on_a_unix_socket_with_append_only_data_in_its_directory(redis
     client = redis.Redis(unix_socket_path=str(server.socket))
     config = client.config_get("appendonly") | client.config_get("dir") | client.config_get("port")
     assert config["appendonly"] == "yes"
+    assert client.config_get("hash-max-*-value").popitem()[1] == "256"  # compact session hashes
     assert Path(config["dir"]) == redis_dir.resolve()
     assert config["port"] == "0"  # no TCP port at all: nothing reachable from the network
 
