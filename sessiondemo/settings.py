@@ -7,6 +7,7 @@ the project reads ``os.environ``; code reads ``django.conf.settings``.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -260,8 +261,10 @@ STORAGES = {
     },
 }
 # Serve straight from the apps' static folders, so gunicorn needs no collectstatic
-# step locally; App Service's Oryx build runs collectstatic anyway.
+# step locally; App Service's Oryx build runs collectstatic anyway. Without it,
+# STATIC_ROOT doesn't exist, which WhiteNoise would warn about in every process.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

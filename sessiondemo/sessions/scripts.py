@@ -32,7 +32,7 @@ class LuaScript:
 
     @classmethod
     def from_file(cls, name: str) -> "LuaScript":
-        source = (LUA_DIR / f"{name}.lua").read_text()
+        source = (LUA_DIR / "_prelude.lua").read_text() + (LUA_DIR / f"{name}.lua").read_text()
         return cls(name=name, source=source, sha=hashlib.sha1(source.encode()).hexdigest())
 
     def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:

@@ -9,11 +9,7 @@ local key = KEYS[1]
 if redis.call('EXISTS', key) == 1 then
   return 0
 end
-local now = tonumber(ARGV[1])
-if not now then
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+local now = clock_ms(ARGV[1])
 local idle, absolute, grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local absolute_expiry = now + absolute
 

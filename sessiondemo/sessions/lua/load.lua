@@ -8,11 +8,7 @@
 -- Returns {'hit', field, value, ...} (as stored before this refresh), {'grace', carried field, value, ...},
 -- {'expired'}, {'miss'} or {'corrupt'}.
 local key = KEYS[1]
-local now = tonumber(ARGV[1])
-if not now then
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+local now = clock_ms(ARGV[1])
 local idle, absolute, grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 
 local fields = redis.call('HGETALL', key)

@@ -14,11 +14,7 @@ local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then
   return {'gone'}
 end
-local now = tonumber(ARGV[1])
-if not now then
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+local now = clock_ms(ARGV[1])
 local idle, grace = tonumber(ARGV[2]), tonumber(ARGV[4])
 local to_set, to_delete = tonumber(ARGV[5]), tonumber(ARGV[6])
 local result = {'ok'}
