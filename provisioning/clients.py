@@ -41,6 +41,11 @@ class AzureSettings:
     front_door_url_template: str
     readiness_timeout: float
     project_dir: Path
+    key_vault_url_template: str = "https://{vault}.vault.azure.net"
+    # Key Vault's SDK checks that the vault's 401 challenge names a resource the vault's host
+    # belongs to (*.vault.azure.net); only a fake on 127.0.0.1 has reason to turn that off.
+    verify_key_vault_challenge: bool = True
+    role_propagation_timeout: float = 300
 
     @classmethod
     def from_django(cls) -> "AzureSettings":
@@ -60,6 +65,9 @@ class AzureSettings:
             front_door_url_template=getattr(settings, "AZURE_FRONTDOOR_URL_TEMPLATE", "") or "https://{host}",
             readiness_timeout=float(getattr(settings, "AZURE_READINESS_TIMEOUT", 600)),
             project_dir=Path(settings.BASE_DIR),
+            key_vault_url_template=getattr(settings, "AZURE_KEY_VAULT_URL_TEMPLATE", "") or "https://{vault}.vault.azure.net",
+            verify_key_vault_challenge=bool(getattr(settings, "AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", True)),
+            role_propagation_timeout=float(getattr(settings, "AZURE_ROLE_PROPAGATION_TIMEOUT", 300)),
         )
 
     def scm_url(self, app: str) -> str:
@@ -70,6 +78,9 @@ class AzureSettings:
 
     def front_door_url(self, host: str) -> str:
         return self.front_door_url_template.format(host=host).rstrip("/")
+
+    def key_vault_url(self, vault: str) -> str:
+        return self.key_vault_url_template.format(vault=vault).rstrip("/")
 
 
 class StaticTokenCredential:
@@ -96,6 +107,7 @@ class AzureClients:
         self.subscription_id = azure.subscription_id
         self.credential = self._credential()
         self.transport = RequestsTransport()  # one connection pool for every client
+        self._secret_clients: dict[str, Any] = {}
 
     def _credential(self) -> TokenCredential:
         if self.azure.access_token:
@@ -188,6 +200,27 @@ class AzureClients:
         from azure.mgmt.keyvault import KeyVaultManagementClient
 
         return self._build(KeyVaultManagementClient)
+
+    @cached_property
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._build(AuthorizationManagementClient)
+
+    def secrets(self, vault: str) -> Any:
+        """The vault's data plane; it asks for its own token scope through the 401 challenge."""
+        from azure.keyvault.secrets import SecretClient
+
+        if vault not in self._secret_clients:
+            self._secret_clients[vault] = SecretClient(
+                self.azure.key_vault_url(vault),
+                self.credential,
+                transport=self.transport,
+                retry_total=self.azure.retry_total,
+                retry_backoff_factor=self.azure.retry_backoff_factor,
+                verify_challenge_resource=self.azure.verify_key_vault_challenge,
+            )
+        return self._secret_clients[vault]
 
     def http(self) -> "HttpSession":
         return HttpSession(self.credential, self.azure)

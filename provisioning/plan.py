@@ -15,6 +15,7 @@ from typing import Any, Literal
 from provisioning.errors import ProvisioningError
 
 RedisProduct = Literal["managed", "cache"]
+RedisAuth = Literal["key", "entra"]
 
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,11}")
 PYTHON_VERSION = "3.11"
@@ -41,6 +42,7 @@ class Names:
     app_service_plan: str
     web_app: str
     action_group: str
+    key_vault: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class RedisPlan:
 
     product: RedisProduct
     sku: str
+    # "key": clients sign in with an access key; "entra": with the web app's managed identity, keys off.
+    auth: RedisAuth = "key"
     minimum_tls_version: str = "1.2"
     # Managed Redis
     clustering_policy: str = "EnterpriseCluster"
@@ -119,6 +123,10 @@ class RedisPlan:
         return self.port if self.product == "managed" else 6380
 
     @property
+    def passwordless(self) -> bool:
+        return self.auth == "entra"
+
+    @property
     def oss_cluster(self) -> bool:
         return self.product == "managed" and self.clustering_policy == "OSSCluster"
 
@@ -135,6 +143,25 @@ class RedisPlan:
             "Clustering policy and client protocol are Azure Managed Redis settings; Azure Cache for Redis "
             "Standard is one primary and one replica, reached over TLS on port 6380.",
         ]
+
+
+@dataclass(frozen=True)
+class KeyVaultPlan:
+    """The vault that holds REDIS_URL (with its key) and SECRET_KEY for the web apps' Key Vault references."""
+
+    sku: str = "standard"
+    # Access by Azure RBAC role assignments, not vault access policies.
+    rbac_authorization: bool = True
+    # Soft delete cannot be turned off; 7 days is the shortest retention. Purge protection
+    # is left off (once on, it can never be turned off) so teardown_azure can purge the vault
+    # and the next provisioning can reuse its name.
+    soft_delete_retention_days: int = 7
+    secret_key_secret: str = "secret-key"
+    # "Key Vault Secrets User": read secret contents, nothing else (a built-in role, same id in every tenant).
+    secrets_user_role: str = "4633458b-17de-408a-b874-0445c86b69e6"
+
+    def redis_secret(self, region: "Region") -> str:
+        return "redis-url" if region.primary else f"redis-url-{region.location}"
 
 
 @dataclass(frozen=True)
@@ -235,6 +262,7 @@ class DeploymentPlan:
     # The regions the site runs in, the first one primary (PostgreSQL lives there).
     regions: tuple[str, ...] = ()
     front_door: FrontDoorPlan | None = None
+    key_vault: KeyVaultPlan = field(default_factory=KeyVaultPlan)
     address_space: str = "10.0.0.0/16"
     app_subnet_prefix: str = "10.0.1.0/24"
     endpoint_subnet_prefix: str = "10.0.2.0/24"
@@ -298,6 +326,9 @@ class DeploymentPlan:
     def redis_database_id(self, names: Names | None = None) -> str:
         names = names or self.names
         return self.resource_id("Microsoft.Cache/redisEnterprise/databases", names.redis, names.redis_database)
+
+    def key_vault_id(self) -> str:
+        return self.resource_id("Microsoft.KeyVault/vaults", self.names.key_vault)
 
     def workspace_id(self) -> str:
         return self.resource_id("Microsoft.OperationalInsights/workspaces", self.names.workspace)
@@ -390,6 +421,7 @@ def build_plan(
     location: str,
     suffix: str,
     redis_product: RedisProduct = "managed",
+    redis_auth: RedisAuth = "key",
     redis_sku: str | None = None,
     clustering_policy: str = "EnterpriseCluster",
     instances: int = 2,
@@ -436,11 +468,14 @@ def build_plan(
         app_service_plan=f"plan-{stem}",
         web_app=f"app-{stem}-{suffix}",
         action_group=f"ag-{stem}",
+        # Vault names are global and at most 24 characters: kv-<12>-<6> fits.
+        key_vault=f"kv-{environment}-{suffix}",
     )
     if redis_product == "managed":
         redis = RedisPlan(
             product="managed",
             sku=redis_sku or "MemoryOptimized_M10",
+            auth=redis_auth,
             clustering_policy=clustering_policy,
             # Active geo-replication accepts no other eviction policy.
             eviction_policy="NoEviction" if len(regions) > 1 else "AllKeysLRU",
@@ -449,10 +484,13 @@ def build_plan(
         redis = RedisPlan(
             product="cache",
             sku=redis_sku or "Standard_C1",
+            auth=redis_auth,
             redis_configuration={
                 "maxmemory-policy": "allkeys-lru",
                 "maxmemory-reserved": "50",
                 "maxfragmentationmemory-reserved": "50",
+                # Microsoft Entra authentication on Azure Cache for Redis is a redis configuration switch.
+                **({"aad-enabled": "true"} if redis_auth == "entra" else {}),
             },
         )
     return DeploymentPlan(

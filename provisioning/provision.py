@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import quote
 
 from provisioning.clients import AzureSettings
-from provisioning.errors import ProvisioningError, azure_errors
+from provisioning.errors import RERUN, ProvisioningError, azure_errors
 from provisioning.plan import DeploymentPlan, Region, build_plan
 from provisioning.services import (
     alerts,
     diagnostics,
     frontdoor,
+    key_vault,
     monitoring,
     network,
     postgres,
@@ -51,6 +52,7 @@ def desired_resources(plan: DeploymentPlan) -> list[Desired]:
     items += [postgres.desired_server(plan), postgres.desired_database(plan)]
     for region in regions:
         items += [web.desired_plan(plan, region), web.desired_site(plan, region), web.desired_site_config(plan, region)]
+    items += desired_secret_store(plan)
     if plan.front_door is not None:
         items += [frontdoor.desired_profile(plan), frontdoor.desired_endpoint(plan), frontdoor.desired_origin_group(plan)]
         items += [frontdoor.desired_origin(plan, region, f"{region.names.web_app}.azurewebsites.net") for region in regions]
@@ -61,14 +63,82 @@ def desired_resources(plan: DeploymentPlan) -> list[Desired]:
     return items
 
 
-def redis_url(context: Context, region: Region) -> str:
+def desired_secret_store(plan: DeploymentPlan) -> list[Desired]:
+    """The vault, who may read it, and passwordless Redis's access policies; identities as placeholders.
+
+    Their real values (tenant, the web apps' principal ids) exist only once the web apps do.
+    """
+    items = [key_vault.desired_vault(plan, "<tenant id of the web app's identity>")]
+    items.append(key_vault.desired_role_assignment(
+        plan, "<your object id>", key_vault.SECRETS_OFFICER_ROLE, "User", "Key Vault role for you (Secrets Officer)"))
+    for region in plan.region_plans():
+        principal = f"<principal id of {region.names.web_app}>"
+        items.append(key_vault.desired_role_assignment(
+            plan, principal, plan.key_vault.secrets_user_role, "ServicePrincipal", "Key Vault role for the web app (Secrets User)"))
+        if plan.redis.passwordless and plan.redis.product == "managed":
+            items.append(redis_managed.desired_access_policy_assignment(plan, region, principal))
+        elif plan.redis.passwordless:
+            items.append(redis_cache.desired_access_policy_assignment(plan, principal, region.names.web_app))
+    return items
+
+
+def redis_url(context: Context, region: Region, which: str = "primary") -> str:
+    """The URL the app connects with: ``which`` access key in it, or none when passwordless."""
     plan = context.plan
-    if plan.redis.product == "managed":
-        key = redis_managed.redis_access_key(context, region)
-    else:
-        key = redis_cache.redis_access_key(context)
     host = context.facts.get(f"redis_host:{region.location}") or region.names.redis
+    if plan.redis.passwordless:
+        return f"rediss://{host}:{plan.redis.tls_port}/0"
+    if plan.redis.product == "managed":
+        key = redis_managed.redis_access_key(context, region, which)
+    else:
+        key = redis_cache.redis_access_key(context, which)
     return f"rediss://:{quote(key, safe='')}@{host}:{plan.redis.tls_port}/0"
+
+
+def provision_key_vault(context: Context) -> None:
+    """The vault, its readers, and SECRET_KEY in it."""
+    plan = context.plan
+    tenant = context.facts.get("tenant_id")
+    if not tenant:
+        raise ProvisioningError(
+            f"Web app {plan.names.web_app} reported no tenant for its identity, so the Key Vault cannot be made. {RERUN}"
+        )
+    key_vault.provision_vault(context, tenant)
+    deployer = key_vault.deployer_identity(context)
+    if deployer is not None:
+        object_id, principal_type = deployer
+        key_vault.provision_role_assignment(context, key_vault.desired_role_assignment(
+            plan, object_id, key_vault.SECRETS_OFFICER_ROLE, principal_type, "Key Vault role for you (Secrets Officer)"))
+    else:
+        context.reporter.note(
+            "The Azure token carries no object id, so you were not granted \"Key Vault Secrets Officer\" on the vault; "
+            "writing its secrets needs that role."
+        )
+    for region in plan.region_plans():
+        key_vault.provision_role_assignment(context, key_vault.desired_role_assignment(
+            plan, web.web_principal(context, region), plan.key_vault.secrets_user_role, "ServicePrincipal",
+            "Key Vault role for the web app (Secrets User)"))
+    key_vault.store_secret(context, plan.key_vault.secret_key_secret, context.state.secret_key())
+
+
+def provision_redis_access(context: Context, region: Region) -> str:
+    """Let the region's web app into Redis; the REDIS_URL app setting that goes with it.
+
+    With a key the URL is a secret: it goes to Key Vault and the app setting refers to it.
+    Passwordless, the app's identity gets an access policy and the URL holds no secret.
+    """
+    plan = context.plan
+    if plan.redis.passwordless:
+        principal = web.web_principal(context, region)
+        if plan.redis.product == "managed":
+            redis_managed.provision_access_policy_assignment(context, region, principal)
+        else:
+            redis_cache.provision_access_policy_assignment(context, principal, region.names.web_app)
+        return redis_url(context, region)
+    with azure_errors(f"reading the access key of Redis {region.names.redis}"):
+        url = redis_url(context, region)
+    key_vault.store_secret(context, plan.key_vault.redis_secret(region), url)
+    return key_vault.reference(context, plan.key_vault.redis_secret(region))
 
 
 def provision_everything(context: Context) -> None:
@@ -101,10 +171,12 @@ def provision_everything(context: Context) -> None:
         web.provision_web_app(context, region)
     if plan.front_door is not None:
         frontdoor.provision_front_door(context, {r.location: web.web_host(context, r) for r in regions})
+    provision_key_vault(context)
+    secret_key = key_vault.reference(context, plan.key_vault.secret_key_secret)
     for region in regions:
-        with azure_errors(f"reading the access key of Redis {region.names.redis}"):
-            url = redis_url(context, region)
-        web.provision_app_settings(context, web.wanted_app_settings(context, region, url, postgres.database_url(context)), region)
+        url = provision_redis_access(context, region)
+        wanted = web.wanted_app_settings(context, region, url, postgres.database_url(context), secret_key)
+        web.provision_app_settings(context, wanted, region)
     alerts.provision_alerts(context)
     diagnostics.provision_diagnostics(context)
     record_run(context)
@@ -116,6 +188,7 @@ def record_run(context: Context) -> None:
     state = context.state
     state.record("resource_group", plan.names.resource_group)
     state.record("redis_product", plan.redis.product)
+    state.record("key_vault_uri", context.facts.get("key_vault_uri"))
     state.record("resource_ids", [resource_id for _, _, resource_id in context.outcomes])
     front_door = context.facts.get("front_door_host")
     site = front_door or web.web_host(context, plan.primary)
@@ -139,6 +212,7 @@ def plan_from_options(azure: AzureSettings, state: DeploymentState, options: dic
         location=merged["location"] or azure.location,
         suffix=state.name_suffix(options.get("name_suffix")),
         redis_product=merged["redis_product"],
+        redis_auth=merged["redis_auth"],
         redis_sku=merged["redis_sku"],
         clustering_policy=merged["clustering_policy"],
         instances=int(merged["instances"]),
@@ -151,6 +225,7 @@ def plan_from_options(azure: AzureSettings, state: DeploymentState, options: dic
 PLAN_DEFAULTS: dict[str, Any] = {
     "location": None,
     "redis_product": "managed",
+    "redis_auth": "key",
     "redis_sku": None,
     "clustering_policy": "EnterpriseCluster",
     "instances": 2,

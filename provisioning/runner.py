@@ -19,7 +19,7 @@ from provisioning.teardown import delete_group
 from provisioning.template import arm_template
 
 PLAN_OPTIONS = (
-    "location", "regions", "redis_product", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix",
+    "location", "regions", "redis_product", "redis_auth", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix",
 )
 
 
@@ -47,9 +47,20 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
         reporter.line(f"       id: {item.resource_id}")
         for key, value in _flatten(item.body):
             reporter.line(f"       {key} = {value}")
-    reporter.line("  Then: the web app's app settings are merged (REDIS_URL, REDIS_CLUSTER, DATABASE_URL, SECRET_KEY, DEBUG,")
-    reporter.line("        DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, APPLICATIONINSIGHTS_CONNECTION_STRING,")
-    reporter.line("        SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
+    vault = plan.names.key_vault
+    if plan.redis.passwordless:
+        reporter.line(f"  Then: Key Vault {vault} gets secret {plan.key_vault.secret_key_secret} (SECRET_KEY). Redis access keys are off:")
+        reporter.line("        REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis.")
+    else:
+        secrets = ", ".join([plan.key_vault.secret_key_secret, *(plan.key_vault.redis_secret(r) for r in plan.region_plans())])
+        reporter.line(f"  Then: Key Vault {vault} gets secrets {secrets} (SECRET_KEY, and REDIS_URL with the primary key).")
+    reporter.line("        The web app's app settings are merged (REDIS_URL and SECRET_KEY as Key Vault references, REDIS_AUTH,")
+    reporter.line("        REDIS_CLUSTER, DATABASE_URL, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
+    reporter.line("        APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
+    reporter.note(
+        f"Key Vault {vault} keeps deleted secrets and itself for {plan.key_vault.soft_delete_retention_days} days (soft delete); "
+        "purge protection stays off so teardown_azure can purge it and the name can be used again."
+    )
     for tuning in plan.redis.unsupported_tunings():
         reporter.note(tuning)
     for note in plan.global_notes():

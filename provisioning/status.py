@@ -40,13 +40,21 @@ def check_redis(context: Context, region: Region) -> list[Check]:
         database = _properties(client.databases.get(context.group, names.redis, names.redis_database))
         state, host, port = cluster.get("provisioningState"), cluster.get("hostName"), database.get("port")
         state = state if database.get("provisioningState") == "Succeeded" else f"{state} (database {database.get('provisioningState')})"
+        keys_off = database.get("accessKeysAuthentication") == "Disabled"
     else:
         cache = _properties(context.clients.redis_cache.redis.get(context.group, names.redis))
         state, host, port = cache.get("provisioningState"), cache.get("hostName"), cache.get("sslPort")
+        keys_off = cache.get("disableAccessKeyAuthentication") is True
     checks = [
         Check(_in(region, plan, "Redis provisioning state"), state == "Succeeded", f"{plan.redis.display_name} {names.redis}: {state}"),
         Check(_in(region, plan, "Redis host name"), bool(host), str(host or "none")),
         Check(_in(region, plan, "Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
+        Check(
+            _in(region, plan, "Redis authentication"),
+            keys_off == plan.redis.passwordless,
+            ("Microsoft Entra ID only (access keys off)" if keys_off else "access keys")
+            + f" (planned {'entra' if plan.redis.passwordless else 'key'})",
+        ),
     ]
     if plan.is_global:
         geo = database.get("geoReplication") or {}
@@ -54,6 +62,14 @@ def check_redis(context: Context, region: Region) -> list[Check]:
         joined = len(linked) == len(plan.regions)
         checks.append(Check(_in(region, plan, "Redis geo-replication"), joined, f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked"))
     return checks
+
+
+def check_key_vault(context: Context) -> list[Check]:
+    vault = _properties(context.clients.key_vault.vaults.get(context.group, context.plan.names.key_vault))
+    rbac = vault.get("enableRbacAuthorization") is True
+    return [Check("Key Vault", rbac and vault.get("provisioningState") == "Succeeded",
+                  f"{context.plan.names.key_vault}: {vault.get('provisioningState')}, "
+                  f"{'RBAC authorization' if rbac else 'access policies, not RBAC'}")]
 
 
 def check_web_app(context: Context, region: Region) -> list[Check]:
@@ -145,7 +161,7 @@ def run_checks(context: Context) -> list[Check]:
             (f"Redis in {region.location}", lambda region=region: check_redis(context, region)),
             (f"Web app in {region.location}", lambda region=region: check_web_app(context, region)),
         ]
-    groups += [("Alerts", lambda: check_alerts(context)), ("Diagnostics", lambda: check_diagnostics(context))]
+    groups += [("Key Vault", lambda: check_key_vault(context)), ("Alerts", lambda: check_alerts(context)), ("Diagnostics", lambda: check_diagnostics(context))]
     if plan.front_door is not None:
         groups.append(("Front Door", lambda: check_front_door(context)))
     groups += [(f"Site in {r.location}", lambda r=r: check_readiness(context, r)) for r in plan.region_plans()]

@@ -25,6 +25,8 @@ def _template_resource(item: Desired) -> dict[str, Any]:
     body = dict(item.body)
     if item.resource_type == "Microsoft.Insights/diagnosticSettings":
         resource["scope"] = item.resource_id.split("/providers/Microsoft.Insights/diagnosticSettings/")[0]
+    if item.resource_type == "Microsoft.KeyVault/vaults":
+        body["properties"] = {**body["properties"], "tenantId": "[subscription().tenantId]"}
     if item.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers":
         body["properties"] = {**body["properties"], "administratorLoginPassword": "[parameters('databasePassword')]"}
     resource.update(body)
@@ -95,9 +97,19 @@ def _site_url(plan: DeploymentPlan) -> str:
     )
 
 
+# Grants to identities that exist only once the web app does; the template leaves them to
+# provision_azure (or to the person deploying), as it leaves the secrets.
+NOT_IN_TEMPLATE = {
+    "Microsoft.Resources/resourceGroups",
+    "Microsoft.Authorization/roleAssignments",
+    "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments",
+    "Microsoft.Cache/redis/accessPolicyAssignments",
+}
+
+
 def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
     """A resource-group-scoped template of everything after the group itself."""
-    items = [item for item in desired_resources(plan) if item.resource_type != "Microsoft.Resources/resourceGroups"]
+    items = [item for item in desired_resources(plan) if item.resource_type not in NOT_IN_TEMPLATE]
     return {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",

@@ -31,6 +31,8 @@ def desired_cache(plan: DeploymentPlan) -> Desired:
                 "minimumTlsVersion": plan.redis.minimum_tls_version,
                 "publicNetworkAccess": "Disabled",
                 "redisConfiguration": dict(plan.redis.redis_configuration),
+                # Passwordless: access keys off, Microsoft Entra tokens only.
+                "disableAccessKeyAuthentication": plan.redis.passwordless,
             },
         },
     )
@@ -55,6 +57,45 @@ def desired_patch_schedule(plan: DeploymentPlan) -> Desired:
             }
         },
         depends_on=(plan.redis_id(),),
+    )
+
+
+# Built-in access policy for applications: every data command on every key, without the
+# @dangerous ones (FLUSHALL, CONFIG, DEBUG...). Access policies belong to the cache itself.
+APP_ACCESS_POLICY = "Data Contributor"
+
+
+def access_policy_assignment_name(principal_id: str) -> str:
+    return "webapp" + principal_id.replace("-", "")
+
+
+def desired_access_policy_assignment(plan: DeploymentPlan, principal_id: str, alias: str) -> Desired:
+    name = access_policy_assignment_name(principal_id)
+    return Desired(
+        title="Redis access policy assignment",
+        resource_type="Microsoft.Cache/redis/accessPolicyAssignments",
+        name=f"{plan.names.redis}/{name}",
+        resource_id=f"{plan.redis_id()}/accessPolicyAssignments/{name}",
+        api_version=API_VERSION,
+        body={"properties": {"objectId": principal_id, "objectIdAlias": alias, "accessPolicyName": APP_ACCESS_POLICY}},
+        depends_on=(plan.redis_id(), plan.web_app_id()),
+    )
+
+
+def provision_access_policy_assignment(context: Context, principal_id: str, alias: str) -> dict[str, Any]:
+    """Let the web app's managed identity sign in with a Microsoft Entra token (its object id is the user name)."""
+    from azure.mgmt.redis.models import RedisCacheAccessPolicyAssignment
+
+    operations = context.clients.redis_cache.access_policy_assignment
+    name = access_policy_assignment_name(principal_id)
+    want = desired_access_policy_assignment(context.plan, principal_id, alias)
+    return ensure(
+        context,
+        want,
+        read=lambda: operations.get(context.group, context.plan.names.redis, name),
+        write=lambda body: operations.begin_create_update(
+            context.group, context.plan.names.redis, name, to_model(RedisCacheAccessPolicyAssignment, body)
+        ),
     )
 
 
@@ -92,6 +133,15 @@ def provision_redis_cache(context: Context) -> dict[str, Any]:
     return current
 
 
-def redis_access_key(context: Context) -> str:
+def redis_access_key(context: Context, which: str = "primary") -> str:
     keys = context.clients.redis_cache.redis.list_keys(context.group, context.plan.names.redis)
-    return str(keys.primary_key)
+    return str(keys.primary_key if which == "primary" else keys.secondary_key)
+
+
+def regenerate_access_key(context: Context, which: str) -> None:
+    """Make a new ``which`` ("primary" or "secondary") key; the old one stops working at once."""
+    from azure.mgmt.redis.models import RedisRegenerateKeyParameters
+
+    context.clients.redis_cache.redis.regenerate_key(
+        context.group, context.plan.names.redis, RedisRegenerateKeyParameters(key_type=which.capitalize())
+    )

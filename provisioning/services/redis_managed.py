@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioning.plan import DeploymentPlan, Region
-from provisioning.services.base import Context, Desired, ensure, to_model
+from provisioning.services.base import Context, Desired, ensure, to_model, wait
 
 API_VERSION = "2025-07-01"
 
@@ -44,7 +44,8 @@ def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desi
         "clusteringPolicy": plan.redis.clustering_policy,
         "evictionPolicy": plan.redis.eviction_policy,
         "port": plan.redis.port,
-        "accessKeysAuthentication": "Enabled",
+        # Passwordless: only Microsoft Entra identities with an access policy assignment get in.
+        "accessKeysAuthentication": "Disabled" if plan.redis.passwordless else "Enabled",
     }
     write_only: tuple[str, ...] = ()
     if plan.is_global:
@@ -65,6 +66,44 @@ def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desi
         body={"properties": properties},
         write_only=write_only,
         depends_on=(plan.redis_id(region.names), *(plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index])),
+    )
+
+
+def access_policy_assignment_name(principal_id: str) -> str:
+    """One assignment per identity, named after it so a second run finds the same one."""
+    return "webapp" + principal_id.replace("-", "")
+
+
+def desired_access_policy_assignment(plan: DeploymentPlan, region: Region, principal_id: str) -> Desired:
+    names = region.names
+    name = access_policy_assignment_name(principal_id)
+    return Desired(
+        title="Redis access policy assignment",
+        resource_type="Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments",
+        name=f"{names.redis}/{names.redis_database}/{name}",
+        resource_id=f"{plan.redis_database_id(names)}/accessPolicyAssignments/{name}",
+        api_version=API_VERSION,
+        # "default" is Managed Redis's one built-in access policy: every data command, on every key.
+        body={"properties": {"accessPolicyName": "default", "user": {"objectId": principal_id}}},
+        depends_on=(plan.redis_database_id(names), plan.web_app_id(names)),
+    )
+
+
+def provision_access_policy_assignment(context: Context, region: Region, principal_id: str) -> dict[str, Any]:
+    """Let the web app's managed identity sign in to the database with a Microsoft Entra token."""
+    from azure.mgmt.redisenterprise.models import AccessPolicyAssignment
+
+    operations = context.clients.redis_enterprise.access_policy_assignment
+    names = region.names
+    want = desired_access_policy_assignment(context.plan, region, principal_id)
+    name = access_policy_assignment_name(principal_id)
+    return ensure(
+        context,
+        want,
+        read=lambda: operations.get(context.group, names.redis, names.redis_database, name),
+        write=lambda body: operations.begin_create_update(
+            context.group, names.redis, names.redis_database, name, to_model(AccessPolicyAssignment, body)
+        ),
     )
 
 
@@ -96,7 +135,18 @@ def provision_managed_redis(context: Context, region: Region | None = None) -> d
     return current
 
 
-def redis_access_key(context: Context, region: Region | None = None) -> str:
+def redis_access_key(context: Context, region: Region | None = None, which: str = "primary") -> str:
     names = (region or context.plan.primary).names
     keys = context.clients.redis_enterprise.databases.list_keys(context.group, names.redis, names.redis_database)
-    return str(keys.primary_key)
+    return str(keys.primary_key if which == "primary" else keys.secondary_key)
+
+
+def regenerate_access_key(context: Context, region: Region, which: str) -> None:
+    """Make a new ``which`` ("primary" or "secondary") key; the old one stops working at once."""
+    from azure.mgmt.redisenterprise.models import RegenerateKeyParameters
+
+    names = region.names
+    poller = context.clients.redis_enterprise.databases.begin_regenerate_key(
+        context.group, names.redis, names.redis_database, RegenerateKeyParameters(key_type=which.capitalize())
+    )
+    wait(context, poller, f"the new {which} key of {names.redis}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from provisioning.errors import azure_errors
+from provisioning.errors import RERUN, ProvisioningError, azure_errors
 from provisioning.plan import DeploymentPlan, Region
 from provisioning.services.base import Context, Desired, differences, ensure, read_or_none
 
@@ -120,24 +120,43 @@ def provision_web_app(context: Context, region: Region | None = None) -> dict[st
     )
     host = current.get("properties", {}).get("defaultHostName") or f"{name}.azurewebsites.net"
     context.facts[f"web_host:{region.location}"] = host
+    identity = current.get("identity") or {}
+    # The system-assigned identity: what Key Vault and passwordless Redis let in.
+    context.facts[f"web_principal:{region.location}"] = identity.get("principalId") or ""
+    context.facts.setdefault("tenant_id", identity.get("tenantId") or "")
     return current
+
+
+def web_principal(context: Context, region: Region) -> str:
+    principal = context.facts.get(f"web_principal:{region.location}")
+    if not principal:
+        raise ProvisioningError(
+            f"Web app {region.names.web_app} has no system-assigned identity yet, so nothing can be granted to it. "
+            f"{RERUN}"
+        )
+    return str(principal)
 
 
 def web_host(context: Context, region: Region) -> str:
     return context.facts.get(f"web_host:{region.location}") or f"{region.names.web_app}.azurewebsites.net"
 
 
-def wanted_app_settings(context: Context, region: Region, redis_url: str, database_url: str) -> dict[str, str]:
+def wanted_app_settings(
+    context: Context, region: Region, redis_url: str, database_url: str, secret_key: str
+) -> dict[str, str]:
+    """``redis_url`` and ``secret_key`` arrive as Key Vault references where they hold a secret."""
     plan = context.plan
     hosts = [web_host(context, region)]
     if context.facts.get("front_door_host"):
         hosts.insert(0, context.facts["front_door_host"])  # users arrive through Front Door
     return {
         "REDIS_URL": redis_url,
+        # settings.py names the two modes password and entra; entra signs in with the managed identity.
+        "REDIS_AUTH": "entra" if plan.redis.passwordless else "password",
         # The engine speaks Redis Cluster; only OSSCluster exposes the cluster to clients.
         "REDIS_CLUSTER": "1" if plan.redis.oss_cluster else "0",
         "DATABASE_URL": database_url,
-        "SECRET_KEY": context.state.secret_key(),
+        "SECRET_KEY": secret_key,
         "DEBUG": "0",
         "DJANGO_SETTINGS_MODULE": "sessiondemo.settings",
         "ALLOWED_HOSTS": ",".join(hosts),

@@ -119,11 +119,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "cdn/2025-06-01/examples/AFDOrigins_Get.json",
     ),
     "microsoft.cdn/profiles/afdendpoints/routes": ("cdn/2025-06-01/examples/Routes_Create.json", "cdn/2025-06-01/examples/Routes_Get.json"),
+    "microsoft.keyvault/vaults": ("keyvault/2026-02-01/examples/createVault.json", "keyvault/2026-02-01/examples/getVault.json"),
+    "microsoft.keyvault/deletedvaults": ("keyvault/2026-02-01/examples/getDeletedVault.json",),
+    "microsoft.cache/redisenterprise/databases/accesspolicyassignments": (
+        "redisenterprise/2025-07-01/examples/RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json",
+    ),
 }
 
 # Types the stored examples do not cover at all, and why; their bodies are checked by hand in the tests.
 WITHOUT_EXAMPLES = {
     "microsoft.network/virtualnetworks/virtualnetworkpeerings": "no VirtualNetworkPeering example is stored in ../shared/azure-rest-specs",
+    "microsoft.authorization/roleassignments": "no Microsoft.Authorization example is stored in ../shared/azure-rest-specs",
+    "microsoft.cache/redis/accesspolicyassignments": "no Azure Cache for Redis access policy assignment example is stored in ../shared/azure-rest-specs",
 }
 
 # Property paths the stored examples do not show, each with where the API defines it.
@@ -153,6 +160,8 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
         "properties.publicNetworkAccess": "RedisCommonProperties.publicNetworkAccess (redis.json); shown in RedisCacheGet",
         "properties.redisConfiguration.maxmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
         "properties.redisConfiguration.maxfragmentationmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
+        "properties.redisConfiguration.aad-enabled": "RedisCommonPropertiesRedisConfiguration.aad-enabled (redis.json, not stored); Microsoft Entra authentication",
+        "properties.disableAccessKeyAuthentication": "RedisCommonProperties.disableAccessKeyAuthentication (redis.json, not stored); a boolean",
     },
     "microsoft.cache/redis/patchschedules": {},
     "microsoft.cache/redisenterprise": {
@@ -183,6 +192,14 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
     "microsoft.insights/metricalerts": {
         "properties.criteria.allOf[].metricNamespace": "MetricCriteria.metricNamespace (metricAlert_API.json); tells the two Redis products' metrics apart",
     },
+    "microsoft.keyvault/vaults": {
+        "tags": "Vault tags (openapi.json, not stored); a map",
+        "properties.enableRbacAuthorization": "VaultProperties.enableRbacAuthorization (openapi.json, not stored); Azure RBAC instead of access policies",
+        "properties.enableSoftDelete": "VaultProperties.enableSoftDelete (openapi.json, not stored)",
+        "properties.softDeleteRetentionInDays": "VaultProperties.softDeleteRetentionInDays (openapi.json, not stored); 7 to 90",
+    },
+    "microsoft.keyvault/deletedvaults": {},
+    "microsoft.cache/redisenterprise/databases/accesspolicyassignments": {},
     "microsoft.insights/diagnosticsettings": {
         "properties.logs[].category": "LogSettings.category (diagnosticsSettings_API.json, stored here); the example uses categoryGroup",
     },

@@ -37,7 +37,9 @@ def test_a_healthy_deployment_passes_every_recipe_check(provisioned, redis_produ
     assert rows["Diagnostics RedisSessionDiagnostics"][1] == {"managed": "ConnectionEvents", "cache": "ConnectedClientList"}[redis_product]
     assert rows["Diagnostics WebAppDiagnostics"][1] == "AppServiceConsoleLogs, AppServiceHTTPLogs"
     assert rows["Site /readyz"][1].endswith("/readyz: 200")
-    assert "All 13 checks passed" in output
+    assert rows["Redis authentication"][1] == "access keys (planned key)"
+    assert rows["Key Vault"][1].endswith(": Succeeded, RBAC authorization")
+    assert "All 15 checks passed" in output
     assert writes(provisioned) == []  # checking changes nothing
 
 
@@ -51,7 +53,7 @@ def test_a_broken_deployment_fails_with_a_sentence_naming_the_failed_checks(prov
         run("azure_status")
 
     message = str(failure.value)
-    assert message.startswith("2 of 13 checks failed for environment dev (Alert HighServerLoad, Site /readyz).")
+    assert message.startswith("2 of 15 checks failed for environment dev (Alert HighServerLoad, Site /readyz).")
     assert "provision_azure --environment dev" in message
 
 

@@ -89,8 +89,12 @@ def test_each_web_app_reads_its_own_regions_redis_and_trusts_front_door(global_d
     }
 
     east, west = settings["app-sessiondemo-dev-abc123"], settings["app-sessiondemo-dev-abc123-westeurope"]
-    assert "@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/" in east["REDIS_URL"]
-    assert "@redis-sessiondemo-dev-abc123-westeurope.westeurope.redis.azure.net:10000/" in west["REDIS_URL"]
+    vault = "https://kv-dev-abc123.vault.azure.net"
+    assert east["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url/)"
+    assert west["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url-westeurope/)"
+    assert "@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/" in global_deployment.secret_value("kv-dev-abc123", "redis-url")
+    assert "@redis-sessiondemo-dev-abc123-westeurope.westeurope.redis.azure.net:10000/" in global_deployment.secret_value(
+        "kv-dev-abc123", "redis-url-westeurope")
     front_door = east["ALLOWED_HOSTS"].split(",")[0]
     assert front_door.endswith(".z01.azurefd.net")
     assert west["ALLOWED_HOSTS"] == f"{front_door},app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"

@@ -40,6 +40,10 @@ API_VERSIONS = {
     "microsoft.cdn/profiles/afdendpoints/routes": "2026-10-01",
     "microsoft.cdn/profiles/origingroups": "2026-10-01",
     "microsoft.cdn/profiles/origingroups/origins": "2026-10-01",
+    "microsoft.keyvault/vaults": "2026-05-15",
+    "microsoft.authorization/roleassignments": "2022-04-01",
+    "microsoft.cache/redisenterprise/databases/accesspolicyassignments": "2025-07-01",
+    "microsoft.cache/redis/accesspolicyassignments": "2024-11-01",
 }
 
 MANAGED_ORDER = [
@@ -59,6 +63,8 @@ MANAGED_ORDER = [
     "microsoft.dbforpostgresql/flexibleservers/databases",
     "microsoft.web/serverfarms",
     "microsoft.web/sites",
+    "microsoft.keyvault/vaults",
+    "microsoft.authorization/roleassignments",
     "microsoft.web/sites/config/appsettings",
     "microsoft.insights/actiongroups",
     "microsoft.insights/metricalerts",
@@ -174,8 +180,10 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
     settings_now = arm.app_settings[site]
     assert settings_now["SOMEONE_ELSES_SETTING"] == "kept"
     assert settings_now["DEBUG"] == "0"
-    assert settings_now["REDIS_URL"].startswith("rediss://:pk")
-    assert settings_now["REDIS_URL"].endswith("@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0")
+    assert settings_now["REDIS_URL"] == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/redis-url/)"
+    redis_url = arm.secret_value("kv-dev-abc123", "redis-url")
+    assert redis_url.startswith("rediss://:pk")
+    assert redis_url.endswith("@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0")
     assert settings_now["REDIS_CLUSTER"] == "0"
     assert settings_now["DATABASE_URL"].startswith("postgres://sessiondemo:")
     assert settings_now["DATABASE_URL"].endswith("@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
@@ -184,7 +192,7 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
     assert settings_now["APPLICATIONINSIGHTS_CONNECTION_STRING"].startswith("InstrumentationKey=")
     assert settings_now["SCM_DO_BUILD_DURING_DEPLOYMENT"] == "true"
     assert "APPINSIGHTS_INSTRUMENTATIONKEY" not in settings_now
-    for secret in (settings_now["SECRET_KEY"], settings_now["REDIS_URL"], settings_now["DATABASE_URL"]):
+    for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), redis_url, settings_now["DATABASE_URL"]):
         assert secret not in output
     assert "settings changed: DEBUG" in output
 
@@ -192,8 +200,7 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
 def test_cache_for_redis_url_uses_the_tls_port(arm):
     run("provision_azure", "--redis-product", "cache", "--name-suffix", "abc123")
 
-    [update] = sent_bodies(arm, "microsoft.web/sites/config/appsettings")
-    assert update["properties"]["REDIS_URL"].endswith("@redis-sessiondemo-dev-abc123.redis.cache.windows.net:6380/0")
+    assert arm.secret_value("kv-dev-abc123", "redis-url").endswith("@redis-sessiondemo-dev-abc123.redis.cache.windows.net:6380/0")
 
 
 def test_oss_cluster_policy_tells_the_site_to_speak_cluster(arm):

@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--resource-group", help="Resource group name (default rg-sessiondemo-<environment>).")
         parser.add_argument("--name-suffix", help="Suffix that makes global names unique (default: random, then kept in the state file).")
         parser.add_argument("--redis-product", choices=["managed", "cache"], help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.")
+        parser.add_argument(
+            "--redis-auth",
+            choices=["key", "entra"],
+            help="key = the app signs in to Redis with an access key kept in Key Vault (default); entra = passwordless: "
+            "the web app's managed identity gets an access policy and access keys are turned off.",
+        )
         parser.add_argument("--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache).")
         parser.add_argument("--clustering-policy", choices=["EnterpriseCluster", "OSSCluster"], help="Managed Redis clustering policy (default EnterpriseCluster; OSSCluster sets REDIS_CLUSTER=1).")
         parser.add_argument("--instances", type=positive_count, help="App Service workers (default 2); run again with 3 to scale out.")
