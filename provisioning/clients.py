@@ -46,6 +46,7 @@ class AzureSettings:
     # belongs to (*.vault.azure.net); only a fake on 127.0.0.1 has reason to turn that off.
     verify_key_vault_challenge: bool = True
     role_propagation_timeout: float = 300
+    rotation_grace_seconds: float = 60
 
     @classmethod
     def from_django(cls) -> "AzureSettings":
@@ -68,6 +69,7 @@ class AzureSettings:
             key_vault_url_template=getattr(settings, "AZURE_KEY_VAULT_URL_TEMPLATE", "") or "https://{vault}.vault.azure.net",
             verify_key_vault_challenge=bool(getattr(settings, "AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", True)),
             role_propagation_timeout=float(getattr(settings, "AZURE_ROLE_PROPAGATION_TIMEOUT", 300)),
+            rotation_grace_seconds=float(getattr(settings, "AZURE_ROTATION_GRACE_SECONDS", 60)),
         )
 
     def scm_url(self, app: str) -> str:

@@ -41,6 +41,8 @@ def delete_group(context: Context, no_wait: bool) -> bool:
     with azure_errors(f"checking resource group {context.group}"):
         if not groups.check_existence(context.group):
             context.reporter.line(f"  Resource group {context.group} does not exist; nothing to delete.")
+            # A run that failed after the deletion still has soft-deleted vaults to purge.
+            purge_deleted_vaults(context)
             return True
     purge_workspace(context)
     started = time.monotonic()

@@ -44,6 +44,7 @@ def arm(fake_arm_server: FakeArmServer, settings, monkeypatch: pytest.MonkeyPatc
     # The fake's vault lives on 127.0.0.1, which is not under the challenge's vault.azure.net.
     settings.AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE = False
     settings.AZURE_ROLE_PROPAGATION_TIMEOUT = 2
+    settings.AZURE_ROTATION_GRACE_SECONDS = 0
     yield fake
     fake.reset()
 
