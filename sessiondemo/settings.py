@@ -212,7 +212,8 @@ elif SESSION_BACKEND == "django-redis":
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_KEY_PREFIX,
         "OPTIONS": {
-            # django-redis pickles by default; session data must be JSON at rest.
+            # django-redis defaults to a serializer that can run code when it loads (not JSON);
+            # session data must be JSON at rest.
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,

@@ -1,7 +1,8 @@
 """How one session value is stored in its Redis hash field: JSON, zstd-compressed when large.
 
 The first byte says which: ``j`` for plain JSON, ``z`` for a zstd frame holding JSON.
-Never pickle: a value read from Redis can only ever become JSON types.
+Never a serializer that can run code on load: a value read from Redis can only ever
+become JSON types.
 """
 
 from __future__ import annotations
