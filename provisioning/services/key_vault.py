@@ -133,7 +133,7 @@ def reference(context: Context, secret: str, version: str = "") -> str:
     return f"@Microsoft.KeyVault(SecretUri={uri}/secrets/{secret}/{version})"
 
 
-def store_secret(context: Context, name: str, value: str, force_new_version: bool = False) -> str:
+def store_secret(context: Context, name: str, value: str) -> str:
     """Put ``value`` in secret ``name`` unless it already holds it; returns the version holding it.
 
     A role assignment made a moment ago can take minutes to reach the vault: until then it
@@ -146,12 +146,14 @@ def store_secret(context: Context, name: str, value: str, force_new_version: boo
     while True:
         try:
             with azure_errors(f"writing secret {name} to Key Vault {vault}"):
-                return _store_once(context, client, name, value, force_new_version)
+                return _store_once(context, client, name, value)
         except ProvisioningError as failure:
             cause = failure.__cause__
             denied = isinstance(cause, HttpResponseError) and cause.status_code == 403
-            if not denied or time.monotonic() - started >= timeout:
-                raise _vault_denied(vault, failure) if denied else failure
+            if not denied:
+                raise
+            if time.monotonic() - started >= timeout:
+                raise _vault_denied(vault, name, timeout, cause) from cause
             context.reporter.progress(
                 f"  ... Key Vault {vault} does not let us in yet (role assignments take a few minutes), "
                 f"{time.monotonic() - started:.0f}s"
@@ -159,14 +161,14 @@ def store_secret(context: Context, name: str, value: str, force_new_version: boo
             time.sleep(min(10.0, max(0.1, timeout / 30)))
 
 
-def _store_once(context: Context, client: Any, name: str, value: str, force_new_version: bool) -> str:
+def _store_once(context: Context, client: Any, name: str, value: str) -> str:
     started = time.monotonic()
     resource_id = f"{context.plan.key_vault_id()}/secrets/{name}"
     try:
         current = client.get_secret(name)
     except ResourceNotFoundError:
         current = None
-    if current is not None and current.value == value and not force_new_version:
+    if current is not None and current.value == value:
         context.reporter.step_done("Key Vault secret", "unchanged", resource_id, time.monotonic() - started)
         context.outcomes.append(("Key Vault secret", "unchanged", resource_id))
         return str(current.properties.version)
@@ -177,9 +179,11 @@ def _store_once(context: Context, client: Any, name: str, value: str, force_new_
     return str(stored.properties.version)
 
 
-def _vault_denied(vault: str, failure: ProvisioningError) -> ProvisioningError:
+def _vault_denied(vault: str, secret: str, waited: float, error: HttpResponseError) -> ProvisioningError:
+    said = str(getattr(error.error, "message", None) or error.message or "no details").splitlines()[0].rstrip(".")
     return ProvisioningError(
-        f"Key Vault {vault} kept refusing to let us write secrets ({failure}). You need the "
-        f"\"Key Vault Secrets Officer\" role on the vault: az role assignment create --role \"Key Vault Secrets Officer\" "
-        f"--assignee <your object id> --scope <the vault's id>, then run the command again."
+        f"Key Vault {vault} still refused to let us write secret {secret} after {waited:.0f}s ({said}). "
+        "Writing secrets needs the \"Key Vault Secrets Officer\" role on the vault: "
+        f"az role assignment create --role \"Key Vault Secrets Officer\" --assignee <your object id> --scope <the id of {vault}>, "
+        "then run the command again."
     )
