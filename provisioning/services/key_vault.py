@@ -100,12 +100,23 @@ def provision_role_assignment(context: Context, want: Desired) -> dict[str, Any]
 
     assignments = context.clients.authorization.role_assignments
     scope = context.plan.key_vault_id()
-    return ensure(
-        context,
-        want,
-        read=lambda: assignments.get(scope, want.name),
-        write=lambda body: assignments.create(scope, want.name, to_model(RoleAssignmentCreateParameters, body)),
-    )
+    try:
+        return ensure(
+            context,
+            want,
+            read=lambda: assignments.get(scope, want.name),
+            write=lambda body: assignments.create(scope, want.name, to_model(RoleAssignmentCreateParameters, body)),
+        )
+    except ProvisioningError as failure:
+        cause = failure.__cause__
+        if isinstance(cause, HttpResponseError) and cause.status_code == 403:
+            # Contributor, enough for everything else here, may not grant roles.
+            raise ProvisioningError(
+                f"Azure denied permission to grant a role on Key Vault {context.plan.names.key_vault} ({want.title}). "
+                "Granting roles needs Owner, User Access Administrator or Role Based Access Control Administrator "
+                f"on resource group {context.group} or above; ask for one of them, then run the command again."
+            ) from cause
+        raise
 
 
 def deployer_identity(context: Context) -> tuple[str, str] | None:

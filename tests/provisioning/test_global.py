@@ -171,3 +171,17 @@ def test_deploy_pushes_to_every_region_and_waits_for_front_door(arm):
     assert set(arm.deployments) == {"app-sessiondemo-dev-abc123", "app-sessiondemo-dev-abc123-westeurope"}
     assert output.count("/readyz answered 200") == 3
     assert ".z01.azurefd.net/readyz answered 200" in output
+
+
+def test_key_rotation_runs_region_by_region_on_each_regions_own_secret(global_deployment):
+    before = {
+        region: global_deployment.secret_value("kv-dev-abc123", secret)
+        for region, secret in (("eastus", "redis-url"), ("westeurope", "redis-url-westeurope"))
+    }
+
+    output = run("rotate_redis_key")
+
+    assert output.count("(a) done at") == 2 and output.count("(d) done at") == 2
+    for region, secret in (("eastus", "redis-url"), ("westeurope", "redis-url-westeurope")):
+        after = global_deployment.secret_value("kv-dev-abc123", secret)
+        assert after != before[region] and after.split("@")[1] == before[region].split("@")[1]  # same host, new key

@@ -160,3 +160,15 @@ def test_teardown_purges_the_vault_it_soft_deleted(arm):
 
     assert "Soft-deleted Key Vault kv-dev-abc123 purged" in output
     assert arm.resources == {}
+
+
+def test_a_contributor_who_may_not_grant_roles_is_told_which_role_can(arm):
+    arm.inject(403, "AuthorizationFailed", "The client does not have authorization to perform action "
+               "'Microsoft.Authorization/roleAssignments/write'.", method="PUT", path_contains="/roleAssignments/")
+
+    with pytest.raises(CommandError, match=r"^Azure denied permission to grant a role on Key Vault kv-dev-abc123 "
+                       r"\(Key Vault role for the web app \(Secrets User\)\)\. Granting roles needs Owner, User Access Administrator"):
+        run("provision_azure", "--name-suffix", "abc123")
+
+    run("provision_azure")  # once allowed, a second run finishes the job
+    assert arm.app_settings[SITE_ID.lower()]["SECRET_KEY"].startswith("@Microsoft.KeyVault(")
