@@ -153,3 +153,15 @@ def test_a_passwordless_environment_has_no_key_to_rotate(arm):
 def test_rotating_an_environment_never_provisioned_says_to_provision_first(arm):
     with pytest.raises(CommandError, match=r"No deployment is recorded for environment 'dev'"):
         run("rotate_redis_key")
+
+
+def test_managed_redis_regeneration_is_waited_for_as_a_long_running_operation(arm):
+    run("provision_azure", "--name-suffix", "abc123")
+    arm.requests.clear()
+
+    run("rotate_redis_key")
+
+    paths = [r.path for r in arm.requests]
+    regenerations = [i for i, path in enumerate(paths) if path.lower().endswith("/regeneratekey")]
+    assert len(regenerations) == 2
+    assert all(any(p.startswith("/_operations/") for p in paths[i + 1:i + 4]) for i in regenerations)
