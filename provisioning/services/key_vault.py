@@ -54,6 +54,8 @@ def desired_vault(plan: DeploymentPlan, tenant_id: str) -> Desired:
 
 def role_assignment_name(scope: str, principal_id: str, role: str) -> str:
     """A role assignment's name is a GUID; derived from what it grants, a second run finds the same one."""
+    if principal_id.startswith("<"):
+        return "<a GUID made from the vault, the principal and the role>"  # a plan, before the principal exists
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal_id}|{role}"))
 
 

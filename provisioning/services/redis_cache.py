@@ -66,6 +66,8 @@ APP_ACCESS_POLICY = "Data Contributor"
 
 
 def access_policy_assignment_name(principal_id: str) -> str:
+    if principal_id.startswith("<"):
+        return "webapp<principal id without hyphens>"  # a plan, before the principal exists
     return "webapp" + principal_id.replace("-", "")
 
 

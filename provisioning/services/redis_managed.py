@@ -71,6 +71,8 @@ def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desi
 
 def access_policy_assignment_name(principal_id: str) -> str:
     """One assignment per identity, named after it so a second run finds the same one."""
+    if principal_id.startswith("<"):
+        return "webapp<principal id without hyphens>"  # a plan, before the principal exists
     return "webapp" + principal_id.replace("-", "")
 
 
