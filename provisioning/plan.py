@@ -15,7 +15,8 @@ from typing import Any, Literal
 from provisioning.errors import ProvisioningError
 
 RedisProduct = Literal["managed", "cache"]
-RedisAuth = Literal["key", "entra"]
+# The same words as the app's REDIS_AUTH setting.
+RedisAuth = Literal["password", "entra"]
 
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,11}")
 PYTHON_VERSION = "3.11"
@@ -88,7 +89,7 @@ class RedisPlan:
     product: RedisProduct
     sku: str
     # "key": clients sign in with an access key; "entra": with the web app's managed identity, keys off.
-    auth: RedisAuth = "key"
+    auth: RedisAuth = "password"
     minimum_tls_version: str = "1.2"
     # Managed Redis
     clustering_policy: str = "EnterpriseCluster"
@@ -421,7 +422,7 @@ def build_plan(
     location: str,
     suffix: str,
     redis_product: RedisProduct = "managed",
-    redis_auth: RedisAuth = "key",
+    redis_auth: RedisAuth = "password",
     redis_sku: str | None = None,
     clustering_policy: str = "EnterpriseCluster",
     instances: int = 2,

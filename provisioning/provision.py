@@ -225,7 +225,7 @@ def plan_from_options(azure: AzureSettings, state: DeploymentState, options: dic
 PLAN_DEFAULTS: dict[str, Any] = {
     "location": None,
     "redis_product": "managed",
-    "redis_auth": "key",
+    "redis_auth": "password",
     "redis_sku": None,
     "clustering_policy": "EnterpriseCluster",
     "instances": 2,

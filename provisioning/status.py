@@ -53,7 +53,7 @@ def check_redis(context: Context, region: Region) -> list[Check]:
             _in(region, plan, "Redis authentication"),
             keys_off == plan.redis.passwordless,
             ("Microsoft Entra ID only (access keys off)" if keys_off else "access keys")
-            + f" (planned {'entra' if plan.redis.passwordless else 'key'})",
+            + f" (planned {'entra' if plan.redis.passwordless else 'password'})",
         ),
     ]
     if plan.is_global:

@@ -37,7 +37,7 @@ def test_a_healthy_deployment_passes_every_recipe_check(provisioned, redis_produ
     assert rows["Diagnostics RedisSessionDiagnostics"][1] == {"managed": "ConnectionEvents", "cache": "ConnectedClientList"}[redis_product]
     assert rows["Diagnostics WebAppDiagnostics"][1] == "AppServiceConsoleLogs, AppServiceHTTPLogs"
     assert rows["Site /readyz"][1].endswith("/readyz: 200")
-    assert rows["Redis authentication"][1] == "access keys (planned key)"
+    assert rows["Redis authentication"][1] == "access keys (planned password)"
     assert rows["Key Vault"][1].endswith(": Succeeded, RBAC authorization")
     assert "All 15 checks passed" in output
     assert writes(provisioned) == []  # checking changes nothing

@@ -33,8 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--redis-product", choices=["managed", "cache"], help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.")
         parser.add_argument(
             "--redis-auth",
-            choices=["key", "entra"],
-            help="key = the app signs in to Redis with an access key kept in Key Vault (default); entra = passwordless: "
+            choices=["password", "entra"],
+            help="password = the app signs in to Redis with an access key kept in Key Vault (default); entra = passwordless: "
             "the web app's managed identity gets an access policy and access keys are turned off.",
         )
         parser.add_argument("--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache).")
