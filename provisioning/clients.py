@@ -9,17 +9,17 @@ touches TLS verification.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.credentials import TokenCredential
 from azure.core.pipeline.transport import RequestsTransport
 from django.conf import settings
 
 from provisioning.errors import ProvisioningError
+from sessiondemo.azure_credentials import StaticTokenCredential, azure_credential
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
@@ -85,17 +85,6 @@ class AzureSettings:
         return self.key_vault_url_template.format(vault=vault).rstrip("/")
 
 
-class StaticTokenCredential:
-    """A TokenCredential that hands out one bearer token it was given."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        # The real expiry is unknown; an hour ahead keeps the SDK from asking again mid-run.
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-
 class AzureClients:
     """Builds each SDK client once, all sharing one credential, endpoint and HTTP session."""
 
@@ -114,9 +103,7 @@ class AzureClients:
     def _credential(self) -> TokenCredential:
         if self.azure.access_token:
             return StaticTokenCredential(self.azure.access_token)
-        from azure.identity import DefaultAzureCredential
-
-        return DefaultAzureCredential()
+        return azure_credential()
 
     def _options(self) -> dict[str, Any]:
         return {

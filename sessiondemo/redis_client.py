@@ -27,6 +27,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
+from sessiondemo import redis_secret
+
 RedisClient = redis.Redis | RedisCluster
 # Everything that means "Redis can't be used right now": its own errors, and failing
 # to get an Entra ID token to authenticate with (REDIS_AUTH=entra).
@@ -78,9 +80,26 @@ def _record(command: bytes | list | tuple) -> None:
 
 
 class CountingMixin:
+    """Counts round trips; follows a key rotation when Redis refuses the password."""
+
     def send_packed_command(self, command, check_health=True):  # type: ignore[no-untyped-def]
         _record(command)
         return super().send_packed_command(command, check_health)  # type: ignore[misc]
+
+    def connect_check_health(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self._use_rotated_credentials()
+        try:
+            return super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
+        except AuthenticationError:
+            if not redis_secret.refresh_after_refusal():
+                raise
+            self._use_rotated_credentials()
+            return super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
+
+    def _use_rotated_credentials(self) -> None:
+        rotated = redis_secret.rotated_credentials()
+        if rotated is not None and self.credential_provider is None:  # type: ignore[attr-defined]
+            self.username, self.password = rotated.username, rotated.password
 
 
 class CountingConnection(CountingMixin, Connection):
@@ -191,6 +210,7 @@ def reset_client() -> None:
         if _client is not None:
             _client.close()
         _client = None
+        redis_secret.forget()
 
 
 def describe_redis_error(error: BaseException) -> str:

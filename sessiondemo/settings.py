@@ -170,6 +170,9 @@ REDIS_CA_CERT = os.environ.get("REDIS_CA_CERT", "")
 # "password": credentials, if any, are in REDIS_URL. "entra": passwordless, with
 # Microsoft Entra ID tokens from DefaultAzureCredential (the managed identity on Azure).
 REDIS_AUTH = os.environ.get("REDIS_AUTH", "password")
+# The Key Vault secret that REDIS_URL comes from (https://<vault>.vault.azure.net/secrets/<name>):
+# when Redis refuses the password after a key rotation, the newest version is read and used.
+REDIS_URL_SECRET_URI = os.environ.get("REDIS_URL_SECRET_URI", "")
 if REDIS_AUTH not in {"password", "entra"}:
     raise ImproperlyConfigured(f"REDIS_AUTH must be password or entra, not {REDIS_AUTH!r}.")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.5)

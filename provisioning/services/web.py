@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import time
 from typing import Any
 
@@ -151,6 +153,8 @@ def wanted_app_settings(
         hosts.insert(0, context.facts["front_door_host"])  # users arrive through Front Door
     return {
         "REDIS_URL": redis_url,
+        # Where a running app re-reads REDIS_URL when Redis refuses its password (a key rotation).
+        "REDIS_URL_SECRET_URI": secret_uri_behind(redis_url),
         # settings.py names the two modes password and entra; entra signs in with the managed identity.
         "REDIS_AUTH": "entra" if plan.redis.passwordless else "password",
         # The engine speaks Redis Cluster; only OSSCluster exposes the cluster to clients.
@@ -164,6 +168,15 @@ def wanted_app_settings(
         "APPLICATIONINSIGHTS_CONNECTION_STRING": context.facts.get("app_insights_connection_string", ""),
         "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
     }
+
+
+KEY_VAULT_REFERENCE = re.compile(r"@Microsoft\.KeyVault\(SecretUri=(https://[^)]+?/secrets/[^/)]+)[^)]*\)")
+
+
+def secret_uri_behind(value: str) -> str:
+    """The secret a Key Vault reference reads, without its version; '' for a plain value."""
+    match = KEY_VAULT_REFERENCE.fullmatch(value)
+    return match.group(1) if match else ""
 
 
 def provision_app_settings(context: Context, wanted: dict[str, str], region: Region | None = None) -> None:

@@ -98,6 +98,8 @@ def test_the_app_settings_refer_to_key_vault_and_hold_no_redis_key_or_secret_key
     assert settings_now["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url/)"
     assert settings_now["SECRET_KEY"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/secret-key/)"
     assert settings_now["REDIS_AUTH"] == "password"
+    # Where the running app re-reads REDIS_URL when Redis refuses its password after a rotation.
+    assert settings_now["REDIS_URL_SECRET_URI"] == f"{vault}/secrets/redis-url"
     for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), *arm.keys_of(
             f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default").values()):
         assert not [name for name, value in settings_now.items() if secret.rstrip("=") in value]
