@@ -309,3 +309,5 @@ LOGGING["formatters"]["json"] = {"()": "sessiondemo.observability.logging.JsonFo
 LOGGING["handlers"]["console"].update(formatter="json", stream="ext://sys.stdout")
 # The Azure SDK logs each telemetry upload at INFO: that would be a log line per export.
 LOGGING["loggers"]["azure"] = {"level": "WARNING"}
+# redis-py's token manager (REDIS_AUTH=entra) says "disposed" at INFO as each client goes away.
+LOGGING["loggers"]["redis.auth"] = {"level": "WARNING"}
