@@ -148,7 +148,7 @@ class RedisPlan:
 
 @dataclass(frozen=True)
 class KeyVaultPlan:
-    """The vault that holds REDIS_URL (with its key) and SECRET_KEY for the web apps' Key Vault references."""
+    """The vault that holds REDIS_URL (with its key), SECRET_KEY and DATABASE_URL for the web apps' Key Vault references."""
 
     sku: str = "standard"
     # Access by Azure RBAC role assignments, not vault access policies.
@@ -158,6 +158,8 @@ class KeyVaultPlan:
     # and the next provisioning can reuse its name.
     soft_delete_retention_days: int = 7
     secret_key_secret: str = "secret-key"
+    # One for every region: PostgreSQL lives in the primary region only.
+    database_url_secret: str = "database-url"
     # "Key Vault Secrets User": read secret contents, nothing else (a built-in role, same id in every tenant).
     secrets_user_role: str = "4633458b-17de-408a-b874-0445c86b69e6"
 

@@ -96,7 +96,7 @@ def redis_url(context: Context, region: Region, which: str = "primary") -> str:
 
 
 def provision_key_vault(context: Context) -> None:
-    """The vault, its readers, and SECRET_KEY in it."""
+    """The vault, its readers, and SECRET_KEY and DATABASE_URL (with the database password) in it."""
     plan = context.plan
     tenant = context.facts.get("tenant_id")
     if not tenant:
@@ -119,6 +119,7 @@ def provision_key_vault(context: Context) -> None:
             plan, web.web_principal(context, region), plan.key_vault.secrets_user_role, "ServicePrincipal",
             "Key Vault role for the web app (Secrets User)"))
     key_vault.store_secret(context, plan.key_vault.secret_key_secret, context.state.secret_key())
+    key_vault.store_secret(context, plan.key_vault.database_url_secret, postgres.database_url(context))
 
 
 def provision_redis_access(context: Context, region: Region) -> str:
@@ -173,9 +174,10 @@ def provision_everything(context: Context) -> None:
         frontdoor.provision_front_door(context, {r.location: web.web_host(context, r) for r in regions})
     provision_key_vault(context)
     secret_key = key_vault.reference(context, plan.key_vault.secret_key_secret)
+    database_url = key_vault.reference(context, plan.key_vault.database_url_secret)
     for region in regions:
         url = provision_redis_access(context, region)
-        wanted = web.wanted_app_settings(context, region, url, postgres.database_url(context), secret_key)
+        wanted = web.wanted_app_settings(context, region, url, database_url, secret_key)
         web.provision_app_settings(context, wanted, region)
     alerts.provision_alerts(context)
     diagnostics.provision_diagnostics(context)

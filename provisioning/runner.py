@@ -48,14 +48,18 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
         for key, value in _flatten(item.body):
             reporter.line(f"       {key} = {value}")
     vault = plan.names.key_vault
+    secrets = [plan.key_vault.secret_key_secret, plan.key_vault.database_url_secret]
     if plan.redis.passwordless:
-        reporter.line(f"  Then: Key Vault {vault} gets secret {plan.key_vault.secret_key_secret} (SECRET_KEY). Redis access keys are off:")
-        reporter.line("        REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis.")
+        reporter.line(f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, and DATABASE_URL with the database password).")
+        reporter.line("        Redis access keys are off: REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis.")
+        references = "SECRET_KEY and DATABASE_URL"
     else:
-        secrets = ", ".join([plan.key_vault.secret_key_secret, *(plan.key_vault.redis_secret(r) for r in plan.region_plans())])
-        reporter.line(f"  Then: Key Vault {vault} gets secrets {secrets} (SECRET_KEY, and REDIS_URL with the primary key).")
-    reporter.line("        The web app's app settings are merged (REDIS_URL and SECRET_KEY as Key Vault references, REDIS_AUTH,")
-    reporter.line("        REDIS_CLUSTER, DATABASE_URL, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
+        secrets += [plan.key_vault.redis_secret(r) for r in plan.region_plans()]
+        reporter.line(f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, DATABASE_URL with the database password,")
+        reporter.line("        and REDIS_URL with the primary key).")
+        references = "REDIS_URL, SECRET_KEY and DATABASE_URL"
+    reporter.line(f"        The web app's app settings are merged ({references} as Key Vault references, REDIS_AUTH,")
+    reporter.line("        REDIS_CLUSTER, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
     reporter.line("        APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
     reporter.note(
         f"Key Vault {vault} keeps deleted secrets and itself for {plan.key_vault.soft_delete_retention_days} days (soft delete); "

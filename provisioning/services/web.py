@@ -146,7 +146,7 @@ def web_host(context: Context, region: Region) -> str:
 def wanted_app_settings(
     context: Context, region: Region, redis_url: str, database_url: str, secret_key: str
 ) -> dict[str, str]:
-    """``redis_url`` and ``secret_key`` arrive as Key Vault references where they hold a secret."""
+    """``redis_url``, ``database_url`` and ``secret_key`` arrive as Key Vault references where they hold a secret."""
     plan = context.plan
     hosts = [web_host(context, region)]
     if context.facts.get("front_door_host"):

@@ -100,7 +100,12 @@ def test_each_web_app_reads_its_own_regions_redis_and_trusts_front_door(global_d
     assert west["ALLOWED_HOSTS"] == f"{front_door},app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"
     assert f"https://{front_door}" in west["CSRF_TRUSTED_ORIGINS"].split(",")
     assert east["SECRET_KEY"] == west["SECRET_KEY"]  # a session cookie signed in one region works in the other
-    assert east["DATABASE_URL"] == west["DATABASE_URL"]
+    # One secret for every region: PostgreSQL is in the primary region only.
+    assert east["DATABASE_URL"] == west["DATABASE_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/database-url/)"
+    assert "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/" in global_deployment.secret_value(
+        "kv-dev-abc123", "database-url")
+    assert sorted(global_deployment.vault_secrets["kv-dev-abc123"]) == [
+        "database-url", "redis-url", "redis-url-westeurope", "secret-key"]
 
 
 def test_front_door_probes_healthz_over_https_and_redirects_to_https(global_deployment):
@@ -158,6 +163,7 @@ def test_dry_run_prints_the_global_plan_and_its_cost(arm):
     assert "properties.geoReplication.groupNickname = sessiondemo-dev" in output
     assert "only the NoEviction policy" in output
     assert "Front Door Standard (base fee)" in output
+    assert "gets secrets secret-key, database-url, redis-url, redis-url-westeurope" in output  # one database-url for all
 
 
 def test_cache_for_redis_cannot_go_global(arm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management.base import CommandError
@@ -83,38 +84,62 @@ def test_secrets_go_through_the_vaults_data_plane_after_its_401_challenge(arm, s
     assert "authorization" not in vault_requests[0].headers  # the SDK's first try, answered with the challenge
     assert arm.vault_challenges >= 1
     assert {r.headers["authorization"] for r in arm.vault_writes()} == {"Bearer fake-arm-test-token"}
-    assert sorted(r.path.rsplit("/", 1)[1] for r in arm.vault_writes()) == ["redis-url", "secret-key"]
+    assert sorted(r.path.rsplit("/", 1)[1] for r in arm.vault_writes()) == ["database-url", "redis-url", "secret-key"]
     state = json.loads((Path(settings.AZURE_STATE_DIR) / "dev.json").read_text())
     assert arm.secret_value("kv-dev-abc123", "secret-key") == state["secret_key"]
+    assert arm.secret_value("kv-dev-abc123", "database-url") == (
+        f"postgres://sessiondemo:{quote(state['database_password'], safe='')}"
+        "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
     keys = arm.keys_of(f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default")
     assert arm.secret_value("kv-dev-abc123", "redis-url").startswith(f"rediss://:{keys['primaryKey'].replace('=', '%3D')}@")
 
 
-def test_the_app_settings_refer_to_key_vault_and_hold_no_redis_key_or_secret_key(arm):
+def test_the_app_settings_refer_to_key_vault_and_hold_no_redis_key_secret_key_or_database_password(arm, settings):
     run("provision_azure", "--name-suffix", "abc123")
 
     settings_now = arm.app_settings[SITE_ID.lower()]
     vault = "https://kv-dev-abc123.vault.azure.net"
     assert settings_now["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url/)"
     assert settings_now["SECRET_KEY"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/secret-key/)"
+    assert settings_now["DATABASE_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/database-url/)"
     assert settings_now["REDIS_AUTH"] == "password"
     # Where the running app re-reads REDIS_URL when Redis refuses its password after a rotation.
     assert settings_now["REDIS_URL_SECRET_URI"] == f"{vault}/secrets/redis-url"
     for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), *arm.keys_of(
             f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default").values()):
         assert not [name for name, value in settings_now.items() if secret.rstrip("=") in value]
+    password = json.loads((Path(settings.AZURE_STATE_DIR) / "dev.json").read_text())["database_password"]
+    assert not [name for name, value in settings_now.items() if password in value or quote(password, safe="") in value]
+    assert not [name for name, value in settings_now.items() if value.startswith("postgres")]
 
 
 def test_a_second_run_writes_no_resource_and_no_new_secret_version(arm):
     run("provision_azure", "--name-suffix", "abc123")
     arm.requests.clear()
 
-    output = run("provision_azure")
+    output = run("provision_azure", "-v", "1")
 
     assert writes(arm) == []
     assert arm.vault_writes() == []
-    assert "Key Vault secret" in output
+    for secret in ("secret-key", "database-url", "redis-url"):
+        assert f"{VAULT_ID}/secrets/{secret}" in output  # read back, found unchanged
     assert "is provisioned: 0 changed" in output
+
+
+def test_an_environment_with_the_database_password_in_its_app_settings_moves_it_to_key_vault(arm):
+    run("provision_azure", "--name-suffix", "abc123")
+    database_url = arm.secret_value("kv-dev-abc123", "database-url")
+    # As provision_azure left an environment before DATABASE_URL became a Key Vault reference.
+    del arm.vault_secrets["kv-dev-abc123"]["database-url"]
+    arm.app_settings[SITE_ID.lower()]["DATABASE_URL"] = database_url
+    arm.requests.clear()
+
+    run("provision_azure")
+
+    assert [r.path.rsplit("/", 1)[1] for r in arm.vault_writes()] == ["database-url"]
+    assert arm.secret_value("kv-dev-abc123", "database-url") == database_url
+    assert arm.app_settings[SITE_ID.lower()]["DATABASE_URL"] == (
+        "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)")
 
 
 def test_a_vault_that_refuses_at_first_is_waited_out_while_the_role_assignment_spreads(arm):
@@ -140,7 +165,8 @@ def test_dry_run_shows_the_vault_and_its_grants_and_sends_nothing(arm):
     assert "Key Vault: kv-dev-abc123  [Microsoft.KeyVault/vaults @ 2026-05-15]" in output
     assert "properties.enableRbacAuthorization = true" in output
     assert "Key Vault role for the web app (Secrets User)" in output
-    assert "Key Vault kv-dev-abc123 gets secrets secret-key, redis-url" in output
+    assert "Key Vault kv-dev-abc123 gets secrets secret-key, database-url, redis-url" in output
+    assert "(REDIS_URL, SECRET_KEY and DATABASE_URL as Key Vault references" in output
     assert "purge protection stays off so teardown_azure can purge it" in output
 
 

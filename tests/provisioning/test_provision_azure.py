@@ -185,14 +185,16 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
     assert redis_url.startswith("rediss://:pk")
     assert redis_url.endswith("@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0")
     assert settings_now["REDIS_CLUSTER"] == "0"
-    assert settings_now["DATABASE_URL"].startswith("postgres://sessiondemo:")
-    assert settings_now["DATABASE_URL"].endswith("@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
+    assert settings_now["DATABASE_URL"] == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)"
+    database_url = arm.secret_value("kv-dev-abc123", "database-url")
+    assert database_url.startswith("postgres://sessiondemo:")
+    assert database_url.endswith("@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
     assert settings_now["ALLOWED_HOSTS"] == "app-sessiondemo-dev-abc123.azurewebsites.net"
     assert settings_now["CSRF_TRUSTED_ORIGINS"] == "https://app-sessiondemo-dev-abc123.azurewebsites.net"
     assert settings_now["APPLICATIONINSIGHTS_CONNECTION_STRING"].startswith("InstrumentationKey=")
     assert settings_now["SCM_DO_BUILD_DURING_DEPLOYMENT"] == "true"
     assert "APPINSIGHTS_INSTRUMENTATIONKEY" not in settings_now
-    for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), redis_url, settings_now["DATABASE_URL"]):
+    for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), redis_url, database_url):
         assert secret not in output
     assert "settings changed: DEBUG" in output
 

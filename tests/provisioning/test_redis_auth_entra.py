@@ -45,6 +45,7 @@ def test_managed_redis_turns_access_keys_off_and_the_app_gets_a_url_without_a_pa
     assert settings_now["REDIS_URL"] == "rediss://redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0"
     assert settings_now["REDIS_AUTH"] == "entra"
     assert settings_now["SECRET_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
+    assert settings_now["DATABASE_URL"].startswith("@Microsoft.KeyVault(SecretUri=")  # the database still has a password
     assert not [r for r in arm.requests if r.path.lower().endswith("/listkeys")]  # no key is read at all
     assert arm.secret_value("kv-dev-abc123", "redis-url") is None
 
@@ -97,6 +98,7 @@ def test_dry_run_shows_the_access_policy_and_keys_off_and_sends_nothing(arm):
     assert "properties.accessPolicyName = default" in output
     assert "properties.user.objectId = <principal id of app-sessiondemo-dev-abc123>" in output
     assert "REDIS_URL holds no password, REDIS_AUTH=entra" in output
+    assert "Key Vault kv-dev-abc123 gets secrets secret-key, database-url (SECRET_KEY, and DATABASE_URL" in output
 
 
 def test_azure_status_reports_the_auth_mode(arm, redis_product):
