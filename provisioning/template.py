@@ -1,17 +1,21 @@
 """``--export-template``: the same plan as an ARM template, for people who deploy with templates.
 
 Bodies come from the same functions the SDK calls use, so the two cannot drift. Secrets
-are template parameters (securestring) or ``listKeys`` expressions, never values.
+are template parameters (securestring) or ``listKeys`` expressions, never values; they go
+into the Key Vault, and the app settings refer to them, as provision_azure does. Grants to
+the web apps' identities name them with ``reference(..., 'full').identity.principalId``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan, Region
+from provisioning.plan import DeploymentPlan, Names, Region
 from provisioning.provision import desired_resources
+from provisioning.services import key_vault, redis_cache, redis_managed
 from provisioning.services.base import Desired
 from provisioning.services.frontdoor import API_VERSION as FRONT_DOOR_API_VERSION
+from provisioning.services.key_vault import API_VERSION as KEY_VAULT_API_VERSION
 from provisioning.services.postgres import API_VERSION as POSTGRES_API_VERSION
 from provisioning.services.redis_cache import API_VERSION as REDIS_CACHE_API_VERSION
 from provisioning.services.redis_managed import API_VERSION as REDIS_MANAGED_API_VERSION
@@ -35,23 +39,177 @@ def _template_resource(item: Desired) -> dict[str, Any]:
     return resource
 
 
-def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
-    names = region.names
+def _site(names: Names) -> str:
+    return f"resourceId('Microsoft.Web/sites', '{names.web_app}')"
+
+
+def _vault(plan: DeploymentPlan) -> str:
+    return f"resourceId('Microsoft.KeyVault/vaults', '{plan.names.key_vault}')"
+
+
+def _principal(names: Names) -> str:
+    """The web app's system-assigned identity; 'full' because identity sits beside properties, not in them."""
+    return f"reference({_site(names)}, '{WEB_API_VERSION}', 'full').identity.principalId"
+
+
+def _vault_uri(plan: DeploymentPlan) -> str:
+    return f"reference({_vault(plan)}, '{KEY_VAULT_API_VERSION}').vaultUri"  # ends in '/'
+
+
+def _key_vault_reference(plan: DeploymentPlan, secret: str) -> str:
+    """The same unversioned reference provision_azure sets, so App Service follows the latest version."""
+    return f"[concat('@Microsoft.KeyVault(SecretUri=', {_vault_uri(plan)}, 'secrets/{secret}/)')]"
+
+
+def _redis_host(plan: DeploymentPlan, names: Names) -> str:
+    if plan.redis.product == "managed":
+        return f"reference(resourceId('Microsoft.Cache/redisEnterprise', '{names.redis}'), '{REDIS_MANAGED_API_VERSION}').hostName"
+    return f"reference(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').hostName"
+
+
+def _redis_url_with_key(plan: DeploymentPlan, names: Names) -> str:
     if plan.redis.product == "managed":
         keys = (
             f"listKeys(resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}'), "
             f"'{REDIS_MANAGED_API_VERSION}').primaryKey"
         )
-        host = f"reference(resourceId('Microsoft.Cache/redisEnterprise', '{names.redis}'), '{REDIS_MANAGED_API_VERSION}').hostName"
     else:
         keys = f"listKeys(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').primaryKey"
-        host = f"reference(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').hostName"
+    return f"[concat('rediss://:', uriComponent({keys}), '@', {_redis_host(plan, names)}, ':{plan.redis.tls_port}/0')]"
+
+
+def _database_url(plan: DeploymentPlan) -> str:
     postgres_host = (
         f"reference(resourceId('Microsoft.DBforPostgreSQL/flexibleServers', '{plan.names.postgres}'), "
         f"'{POSTGRES_API_VERSION}').fullyQualifiedDomainName"
     )
+    return (
+        f"[concat('postgres://{plan.postgres.administrator_login}:', uriComponent(parameters('databasePassword')), "
+        f"'@', {postgres_host}, ':5432/{plan.names.postgres_database}?sslmode=require')]"
+    )
+
+
+def _secret(plan: DeploymentPlan, name: str, value: str, *depends_on: str) -> dict[str, Any]:
+    """A secret written through Resource Manager: the template needs no data-plane role to write it."""
+    return {
+        "type": "Microsoft.KeyVault/vaults/secrets",
+        "apiVersion": KEY_VAULT_API_VERSION,
+        "name": f"{plan.names.key_vault}/{name}",
+        "properties": {"value": value, "contentType": "text/plain"},
+        "dependsOn": [plan.key_vault_id(), *depends_on],
+    }
+
+
+def _secrets(plan: DeploymentPlan) -> list[dict[str, Any]]:
+    """The secrets provision_azure stores, with values from parameters and listKeys, never literals."""
+    vault = plan.key_vault
+    secrets = [
+        _secret(plan, vault.secret_key_secret, "[parameters('secretKey')]"),
+        _secret(plan, vault.database_url_secret, _database_url(plan),
+                plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", plan.names.postgres)),
+    ]
+    if not plan.redis.passwordless:
+        for region in plan.region_plans():
+            keys_of = plan.redis_database_id(region.names) if plan.redis.product == "managed" else plan.redis_id(region.names)
+            secrets.append(_secret(plan, vault.redis_secret(region), _redis_url_with_key(plan, region.names), keys_of))
+    return secrets
+
+
+def _role_assignment_guid(plan: DeploymentPlan, names: Names) -> str:
+    # guid() of what the assignment grants: a redeployment finds the same assignment.
+    return f"guid({_vault(plan)}, {_site(names)}, '{plan.key_vault.secrets_user_role}')"
+
+
+def _role_assignment_id(plan: DeploymentPlan, names: Names) -> str:
+    return f"[extensionResourceId({_vault(plan)}, 'Microsoft.Authorization/roleAssignments', {_role_assignment_guid(plan, names)})]"
+
+
+def _secrets_user_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
+    """Key Vault Secrets User for the region's web app, on the vault: what its Key Vault references read with."""
+    names = region.names
+    grant = key_vault.desired_role_assignment(
+        plan, f"[{_principal(names)}]", plan.key_vault.secrets_user_role, "ServicePrincipal", "Key Vault role for the web app (Secrets User)")
+    role = plan.key_vault.secrets_user_role
+    return {
+        "type": grant.resource_type,
+        "apiVersion": grant.api_version,
+        "scope": f"Microsoft.KeyVault/vaults/{plan.names.key_vault}",
+        "name": f"[{_role_assignment_guid(plan, names)}]",
+        "properties": {
+            **grant.body["properties"],
+            "roleDefinitionId": f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{role}')]",
+        },
+        "dependsOn": [plan.key_vault_id(), plan.web_app_id(names)],
+    }
+
+
+def _redis_access_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
+    """Passwordless Redis: the region's web app identity gets the same access policy provision_azure assigns."""
+    names = region.names
+    principal = f"[{_principal(names)}]"
+    if plan.redis.product == "managed":
+        grant = redis_managed.desired_access_policy_assignment(plan, region, principal)
+        parent = f"{names.redis}/{names.redis_database}"
+        scope = f"resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}')"
+    else:
+        grant = redis_cache.desired_access_policy_assignment(plan, principal, names.web_app)
+        parent = names.redis
+        scope = f"resourceId('Microsoft.Cache/redis', '{names.redis}')"
+    # A name cannot wait for the principal id, and access policy assignment names are letters
+    # and digits only: a guid() of Redis and the web app, without its hyphens.
+    return {
+        "type": grant.resource_type,
+        "apiVersion": grant.api_version,
+        "name": f"[concat('{parent}/webapp', replace(guid({scope}, {_site(names)}), '-', ''))]",
+        **grant.body,
+        "dependsOn": list(grant.depends_on),
+    }
+
+
+def _redis_access_grant_id(plan: DeploymentPlan, region: Region) -> str:
+    names = region.names
+    if plan.redis.product == "managed":
+        scope = f"resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}')"
+        return (
+            f"[resourceId('Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', '{names.redis}', "
+            f"'{names.redis_database}', concat('webapp', replace(guid({scope}, {_site(names)}), '-', '')))]"
+        )
+    scope = f"resourceId('Microsoft.Cache/redis', '{names.redis}')"
+    return (
+        f"[resourceId('Microsoft.Cache/redis/accessPolicyAssignments', '{names.redis}', "
+        f"concat('webapp', replace(guid({scope}, {_site(names)}), '-', '')))]"
+    )
+
+
+def _identity_grants(plan: DeploymentPlan) -> list[dict[str, Any]]:
+    grants = []
+    for region in plan.region_plans():
+        grants.append(_secrets_user_grant(plan, region))
+        if plan.redis.passwordless:
+            grants.append(_redis_access_grant(plan, region))
+    return grants
+
+
+def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
+    """The settings web.wanted_app_settings makes, secrets as Key Vault references.
+
+    Unlike provision_azure, which merges, deploying this replaces the app's settings.
+    """
+    names = region.names
+    vault = plan.key_vault
     hosts = f"'{names.web_app}.azurewebsites.net'"
-    depends_on = [plan.web_app_id(names), plan.redis_id(names)]
+    depends_on = [
+        plan.web_app_id(names), plan.redis_id(names), _role_assignment_id(plan, names),
+        f"{plan.key_vault_id()}/secrets/{vault.secret_key_secret}", f"{plan.key_vault_id()}/secrets/{vault.database_url_secret}",
+    ]
+    if plan.redis.passwordless:
+        redis_url = f"[concat('rediss://', {_redis_host(plan, names)}, ':{plan.redis.tls_port}/0')]"
+        redis_url_secret_uri = ""
+        depends_on.append(_redis_access_grant_id(plan, region))
+    else:
+        redis_url = _key_vault_reference(plan, vault.redis_secret(region))
+        redis_url_secret_uri = f"[concat({_vault_uri(plan)}, 'secrets/{vault.redis_secret(region)}')]"
+        depends_on.append(f"{plan.key_vault_id()}/secrets/{vault.redis_secret(region)}")
     if plan.front_door is not None:
         door = plan.front_door
         endpoint = f"resourceId('Microsoft.Cdn/profiles/afdEndpoints', '{door.profile}', '{door.endpoint}')"
@@ -68,13 +226,12 @@ def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
         "name": f"{names.web_app}/appsettings",
         "dependsOn": depends_on,
         "properties": {
-            "REDIS_URL": f"[concat('rediss://:', uriComponent({keys}), '@', {host}, ':{plan.redis.tls_port}/0')]",
+            "REDIS_URL": redis_url,
+            "REDIS_URL_SECRET_URI": redis_url_secret_uri,
+            "REDIS_AUTH": "entra" if plan.redis.passwordless else "password",
             "REDIS_CLUSTER": "1" if plan.redis.oss_cluster else "0",
-            "DATABASE_URL": (
-                f"[concat('postgres://{plan.postgres.administrator_login}:', uriComponent(parameters('databasePassword')), "
-                f"'@', {postgres_host}, ':5432/{plan.names.postgres_database}?sslmode=require')]"
-            ),
-            "SECRET_KEY": "[parameters('secretKey')]",
+            "DATABASE_URL": _key_vault_reference(plan, vault.database_url_secret),
+            "SECRET_KEY": _key_vault_reference(plan, vault.secret_key_secret),
             "DEBUG": "0",
             "DJANGO_SETTINGS_MODULE": "sessiondemo.settings",
             "ALLOWED_HOSTS": allowed_hosts,
@@ -97,9 +254,10 @@ def _site_url(plan: DeploymentPlan) -> str:
     )
 
 
-# Grants to identities that exist only once the web app does; the template leaves them to
-# provision_azure (or to the person deploying), as it leaves the secrets.
-NOT_IN_TEMPLATE = {
+# The group is where the template is deployed. The plan's grants name identities by
+# placeholder; the template makes the web apps' grants from reference(...) instead, and
+# needs no Secrets Officer for whoever deploys it: it writes secrets through Resource Manager.
+NOT_FROM_PLAN = {
     "Microsoft.Resources/resourceGroups",
     "Microsoft.Authorization/roleAssignments",
     "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments",
@@ -109,7 +267,7 @@ NOT_IN_TEMPLATE = {
 
 def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
     """A resource-group-scoped template of everything after the group itself."""
-    items = [item for item in desired_resources(plan) if item.resource_type not in NOT_IN_TEMPLATE]
+    items = [item for item in desired_resources(plan) if item.resource_type not in NOT_FROM_PLAN]
     return {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",
@@ -123,6 +281,8 @@ def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
         },
         "resources": [
             *(_template_resource(item) for item in items),
+            *_secrets(plan),
+            *_identity_grants(plan),
             *(_app_settings(plan, region) for region in plan.region_plans()),
         ],
         "outputs": {"siteUrl": {"type": "string", "value": _site_url(plan)}},

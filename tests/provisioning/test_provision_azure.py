@@ -339,7 +339,9 @@ def test_export_template_writes_an_arm_template_of_the_same_plan(arm, tmp_path):
     assert server["properties"]["administratorLoginPassword"] == "[parameters('databasePassword')]"
     diagnostics = [r for r in template["resources"] if r["type"] == "Microsoft.Insights/diagnosticSettings"]
     assert all("scope" in r for r in diagnostics)
-    assert "listKeys(" in template["resources"][-1]["properties"]["REDIS_URL"]
+    assert template["resources"][-1]["properties"]["REDIS_URL"].startswith("[concat('@Microsoft.KeyVault(SecretUri=")
+    [redis_url] = [r for r in template["resources"] if r["name"].endswith("/redis-url")]
+    assert "listKeys(" in redis_url["properties"]["value"]
 
 
 def test_verbosity_zero_prints_only_the_final_line(arm):
