@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from accounts.audit import audit
 from sessiondemo.sessions import user_sessions
-from sessiondemo.sessions.middleware import client_ip
+from sessiondemo.client_address import client_ip
 
 
 def supported() -> bool:

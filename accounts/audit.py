@@ -7,7 +7,7 @@ import logging
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from sessiondemo.sessions.middleware import client_ip
+from sessiondemo.client_address import client_ip
 
 audit = logging.getLogger("sessiondemo.audit")
 

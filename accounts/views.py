@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import active_sessions, throttle
 from accounts.forms import SignupForm
-from sessiondemo.sessions.middleware import client_ip
+from sessiondemo.client_address import client_ip
 
 
 def signup(request):

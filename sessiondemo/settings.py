@@ -70,6 +70,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Proxies in front of the site that append to X-Forwarded-For (App Service's front end,
+# the local nginx): the client's address is read that many entries from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+
 # App Service sets WEBSITE_INSTANCE_ID on each worker; locally the served-by value
 # is host:port and pid, worked out per request.
 INSTANCE_ID = os.environ.get("WEBSITE_INSTANCE_ID", "")

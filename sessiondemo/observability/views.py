@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sessiondemo.instance import instance_name
 from sessiondemo.observability import metrics, ops
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error
-from sessiondemo.sessions.middleware import client_ip
+from sessiondemo.client_address import client_ip
 
 security_logger = logging.getLogger("django.security.metrics")
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 from redis.exceptions import RedisClusterException, RedisError
 
+from sessiondemo.client_address import client_ip
 from sessiondemo.instance import instance_name
 from sessiondemo.sessions.exceptions import SessionStoreUnavailable, SessionTooLarge
 from sessiondemo.unavailable import session_store_unavailable_response, wants_json
@@ -21,14 +22,6 @@ from sessiondemo.unavailable import session_store_unavailable_response, wants_js
 logger = logging.getLogger("sessiondemo.sessions")
 
 UNAVAILABLE = (SessionStoreUnavailable, RedisError, RedisClusterException)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The first X-Forwarded-For address (App Service and nginx set it), else REMOTE_ADDR."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def session_too_large_response(request: HttpRequest, error: SessionTooLarge) -> HttpResponse:

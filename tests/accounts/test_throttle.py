@@ -65,3 +65,16 @@ def test_logins_failures_and_logouts_are_audited(frank, caplog):
     assert lines[1] == f"login user={frank.pk} ip=203.0.113.7"
     assert lines[2] == f"logout user={frank.pk} ip=203.0.113.7"
     assert "wrong" not in " ".join(lines)
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_lockout(frank):
+    # Behind one proxy, which appends the real address: the forged entries come first.
+    for number in range(5):
+        Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.18.0.{number}, 203.0.113.99").post(
+            "/accounts/login/", {"username": f"user{number}", "password": "wrong"}
+        )
+    response = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.18.0.200, 203.0.113.99").post(
+        "/accounts/login/", {"username": "frank", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "from your network address" in response.content.decode()

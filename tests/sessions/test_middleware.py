@@ -31,7 +31,8 @@ def test_the_middleware_records_device_address_and_instance(site, redis_url):
 
     iphone = {
         "HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1",
-        "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.1",
+        # A forged entry first, then the one the front end appended.
+        "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9",
     }
     site.get("/login", **iphone)
     user_id = site.get("/api/session", **iphone).json()["user"]
