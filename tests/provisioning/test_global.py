@@ -191,3 +191,9 @@ def test_key_rotation_runs_region_by_region_on_each_regions_own_secret(global_de
     for region, secret in (("eastus", "redis-url"), ("westeurope", "redis-url-westeurope")):
         after = global_deployment.secret_value("kv-dev-abc123", secret)
         assert after != before[region] and after.split("@")[1] == before[region].split("@")[1]  # same host, new key
+
+
+@pytest.mark.parametrize("regions,words", [("eastus", "two or more regions"), ("eastus,eastus", "names a region twice")])
+def test_a_regions_list_that_is_not_two_distinct_regions_is_refused_with_a_sentence(regions, words):
+    with pytest.raises(CommandError, match=words):
+        run("provision_azure", "--regions", regions, "--dry-run")

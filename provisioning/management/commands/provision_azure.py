@@ -16,6 +16,17 @@ def positive_count(value: str) -> int:
     return count
 
 
+def region_list(value: str) -> list[str]:
+    regions = [region.strip() for region in value.split(",") if region.strip()]
+    if len(regions) < 2:
+        raise ArgumentTypeError(
+            f"--regions takes two or more regions, like eastus,westeurope, not {value!r}; for one region use --location."
+        )
+    if len(set(regions)) != len(regions):
+        raise ArgumentTypeError(f"--regions names a region twice: {value!r}.")
+    return regions
+
+
 class Command(BaseCommand):
     help = "Create or update the whole Azure deployment (Redis, PostgreSQL, App Service, monitoring); safe to run again."
 
@@ -24,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--location", help="Azure region, for example eastus (default AZURE_LOCATION, else eastus).")
         parser.add_argument(
             "--regions",
-            type=lambda value: [region.strip() for region in value.split(",") if region.strip()],
+            type=region_list,
             help="Two or more regions, comma-separated (eastus,westeurope): a web app and Managed Redis in each, "
             "Redis joined by active geo-replication, Azure Front Door in front. The first region is primary.",
         )
