@@ -108,3 +108,22 @@ def test_without_any_azure_credential_readyz_says_what_to_do(entra_redis, settin
     assert response.status_code == 503
     error = response.json()["checks"]["redis"]["error"]
     assert "No Microsoft Entra ID token" in error and "managed identity" in error
+
+
+def test_without_any_azure_credential_pages_answer_503_not_500(entra_redis, settings, db):
+    from django.test import Client
+
+    server, _ = entra_redis
+    settings.REDIS_AUTH = "entra"
+    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"
+    settings.EMBEDDED_REDIS = False
+    redis_client.reset_client()
+    try:
+        client = Client()
+        client.cookies["sessionid"] = "a" * 32  # a session to load: the engine must reach Redis
+        page = client.get("/cart/")
+        api = client.get("/api/cart")
+    finally:
+        redis_client.reset_client()
+    assert page.status_code == 503 and page["Retry-After"]
+    assert api.status_code == 503 and "session store is unavailable" in api.json()["error"]

@@ -12,16 +12,17 @@ import logging
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import RedisClusterException
 
 from sessiondemo.client_address import client_ip
 from sessiondemo.instance import instance_name
+from sessiondemo.redis_client import REDIS_FAILURES
 from sessiondemo.sessions.exceptions import SessionStoreUnavailable, SessionTooLarge
 from sessiondemo.unavailable import session_store_unavailable_response, wants_json
 
 logger = logging.getLogger("sessiondemo.sessions")
 
-UNAVAILABLE = (SessionStoreUnavailable, RedisError, RedisClusterException)
+UNAVAILABLE = (SessionStoreUnavailable, RedisClusterException, *REDIS_FAILURES)
 
 
 def session_too_large_response(request: HttpRequest, error: SessionTooLarge) -> HttpResponse:

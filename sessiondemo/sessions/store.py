@@ -22,10 +22,11 @@ from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, 
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.utils.crypto import get_random_string
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError, ResponseError
+from redis.auth.err import RequestTokenErr, TokenRenewalErr
+from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from sessiondemo.redis_client import RedisClient, get_redis
+from sessiondemo.redis_client import REDIS_FAILURES, RedisClient, get_redis
 from sessiondemo.sessions import codec, stats
 from sessiondemo.sessions.exceptions import CounterLimitError, SessionStoreUnavailable, SessionTooLarge
 from sessiondemo.sessions.keys import session_digest, session_hash_key, user_index_key
@@ -52,6 +53,8 @@ def redis_error_kind(error: Exception) -> str:
         return "connection"
     if isinstance(error, RedisClusterException):
         return "cluster"
+    if isinstance(error, (RequestTokenErr, TokenRenewalErr)):
+        return "credentials"
     return "response"
 
 
@@ -68,7 +71,7 @@ def redis_errors(operation: str) -> Iterator[None]:
             f"Redis answered the session {operation} with an error ({error}); try again in a few seconds.",
             kind="response",
         ) from error
-    except (RedisError, RedisClusterException) as error:
+    except (RedisClusterException, *REDIS_FAILURES) as error:
         kind = redis_error_kind(error)
         stats.record_redis_error(kind)
         raise SessionStoreUnavailable(
