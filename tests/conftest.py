@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sessiondemo import redis_client
-from tests.fixtures.redis_servers import RedisClusterServers, RedisServer
+from tests.fixtures.redis_servers import RedisClusterServers, RedisServer, use_redis
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +30,7 @@ def redis_cluster_servers(tmp_path_factory):
 def redis_url(redis_server, settings):
     """Point the project's Redis client at the test server, flushed."""
     redis_server.client().flushall()
-    settings.REDIS_URL = redis_server.url
-    settings.REDIS_CLUSTER = False
-    settings.EMBEDDED_REDIS = False
-    redis_client.reset_client()
+    use_redis(settings, redis_server.url)
     yield redis_server.url
     redis_client.reset_client()
 
@@ -41,10 +38,7 @@ def redis_url(redis_server, settings):
 @pytest.fixture
 def redis_cluster_url(redis_cluster_servers, settings):
     redis_cluster_servers.flushall()
-    settings.REDIS_URL = redis_cluster_servers.url
-    settings.REDIS_CLUSTER = True
-    settings.EMBEDDED_REDIS = False
-    redis_client.reset_client()
+    use_redis(settings, redis_cluster_servers.url, cluster=True)
     yield redis_cluster_servers.url
     redis_client.reset_client()
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.test import Client
 
-from tests.fixtures.redis_servers import RedisServer
+from tests.fixtures.redis_servers import RedisServer, use_redis
 
 
 def test_healthz_answers_without_touching_redis_or_the_database(settings):
@@ -29,8 +29,7 @@ def test_readyz_is_200_when_redis_and_the_database_answer(redis_url):
 @pytest.mark.django_db
 def test_readyz_is_503_naming_redis_when_redis_is_down(settings, tmp_path):
     server = RedisServer(tmp_path).start()
-    settings.REDIS_URL = server.url
-    settings.EMBEDDED_REDIS = False
+    use_redis(settings, server.url)
     assert Client().get("/readyz").status_code == 200
     server.stop()
     response = Client().get("/readyz")

@@ -15,7 +15,7 @@ import redis
 from azure.core.credentials import AccessToken
 
 from sessiondemo import redis_client
-from tests.fixtures.redis_servers import RedisServer
+from tests.fixtures.redis_servers import RedisServer, use_redis
 
 TOKEN_LIFETIME = 2.0
 
@@ -102,8 +102,7 @@ def test_without_any_azure_credential_readyz_says_what_to_do(entra_redis, settin
 
     server, _ = entra_redis
     settings.REDIS_AUTH = "entra"
-    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"
-    settings.EMBEDDED_REDIS = False
+    use_redis(settings, f"redis://127.0.0.1:{server.port}/0")
     response = Client().get("/readyz")
     assert response.status_code == 503
     error = response.json()["checks"]["redis"]["error"]
@@ -115,8 +114,7 @@ def test_without_any_azure_credential_pages_answer_503_not_500(entra_redis, sett
 
     server, _ = entra_redis
     settings.REDIS_AUTH = "entra"
-    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"
-    settings.EMBEDDED_REDIS = False
+    use_redis(settings, f"redis://127.0.0.1:{server.port}/0")
     redis_client.reset_client()
     try:
         client = Client()

@@ -9,7 +9,7 @@ import pytest
 import trustme
 from django.test import Client
 
-from tests.fixtures.redis_servers import RedisServer, tls_capable_binary
+from tests.fixtures.redis_servers import RedisServer, tls_capable_binary, use_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,10 +42,8 @@ def tls_redis(authority, tmp_path_factory):
 
 
 def point_at(settings, url: str, ca: str) -> None:
-    settings.REDIS_URL = url
     settings.REDIS_CA_CERT = ca
-    settings.REDIS_CLUSTER = False
-    settings.EMBEDDED_REDIS = False
+    use_redis(settings, url)
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 
 from sessiondemo import redis_client
 from sessiondemo.azure_credentials import azure_credential
-from tests.fixtures.redis_servers import RedisServer
+from tests.fixtures.redis_servers import RedisServer, use_redis
 
 VAULT = "kv-rotation-test"
 
@@ -31,10 +31,7 @@ def vault(arm, fake_arm_server, settings):
 @pytest.fixture
 def rotating_redis(tmp_path, settings):
     server = RedisServer(tmp_path, password="old-key").start()
-    settings.REDIS_URL = f"redis://:old-key@127.0.0.1:{server.port}/0"
-    settings.REDIS_CLUSTER = False
-    settings.EMBEDDED_REDIS = False
-    redis_client.reset_client()
+    use_redis(settings, f"redis://:old-key@127.0.0.1:{server.port}/0")
     yield server
     redis_client.reset_client()
     server.stop()

@@ -9,7 +9,7 @@ import pytest
 from sessiondemo import redis_client
 from sessiondemo.sessions.keys import session_digest, session_hash_key
 from sessiondemo.sessions.store import SessionStore
-from tests.fixtures.redis_servers import RedisClusterServers
+from tests.fixtures.redis_servers import RedisClusterServers, use_redis
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,7 @@ def resharded_cluster(tmp_path_factory):
 
 @pytest.fixture
 def own_cluster(resharded_cluster, settings):
-    settings.REDIS_URL = resharded_cluster.url
-    settings.REDIS_CLUSTER = True
-    settings.EMBEDDED_REDIS = False
-    redis_client.reset_client()
+    use_redis(settings, resharded_cluster.url, cluster=True)
     yield resharded_cluster
     redis_client.reset_client()
 

@@ -8,7 +8,7 @@ from sessiondemo import redis_client
 from sessiondemo.sessions import stats
 from sessiondemo.sessions.exceptions import SessionStoreUnavailable
 from sessiondemo.sessions.store import SessionStore
-from tests.fixtures.redis_servers import RedisServer
+from tests.fixtures.redis_servers import RedisServer, use_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 def own_redis(tmp_path, settings, engine):
     """A redis-server of this test's own, with an append-only file so a restart keeps the data."""
     server = RedisServer(tmp_path, extra_args=["--appendonly", "yes", "--appendfsync", "always"]).start()
-    settings.REDIS_URL = server.url
-    settings.REDIS_CLUSTER = False
-    settings.EMBEDDED_REDIS = False
+    use_redis(settings, server.url)
     settings.REDIS_RETRIES = 1
     redis_client.reset_client()
     yield server
