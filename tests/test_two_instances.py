@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.http import BrowserLikeClient
 from tests.fixtures.processes import stop_process, wait_for_http
+from tests.fixtures.site_client import SiteClient
 from tests.fixtures.redis_servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,20 +44,21 @@ def two_instances(redis_url, tmp_path):
 
 
 def test_a_cart_filled_through_one_instance_is_seen_changed_and_emptied_through_the_other(two_instances):
-    first, second = two_instances
-    client = BrowserLikeClient()
-    session = client.request("GET", f"{first}/api/session")
-    assert session.status == 200
-    assert client.request("POST", f"{first}/api/cart/items", {"sku": "TEA-001", "quantity": 2}).status == 200
-    assert client.request("POST", f"{first}/api/cart/items", {"sku": "ACC-002"}).status == 200
+    first = SiteClient(two_instances[0])
+    # One browser: cookies ignore ports, so both instances get the same session cookie.
+    second = SiteClient(two_instances[1], http=first.http)
+    session = first.request("GET", "/api/session")
+    assert session.status_code == 200
+    assert first.add("TEA-001", 2).status_code == 200
+    assert first.add("ACC-002").status_code == 200
 
-    seen = client.request("GET", f"{second}/api/cart")
+    seen = second.request("GET", "/api/cart")
     assert seen.json()["count"] == 3
     assert seen.headers["X-Served-By"] != session.headers["X-Served-By"]
 
-    changed = client.request("PUT", f"{second}/api/cart/items/TEA-001", {"quantity": 5})
-    assert changed.status == 200
-    assert client.request("GET", f"{first}/api/cart").json()["count"] == 6
+    changed = second.request("PUT", "/api/cart/items/TEA-001", json={"quantity": 5})
+    assert changed.status_code == 200
+    assert first.cart()["count"] == 6
 
-    assert client.request("DELETE", f"{second}/api/cart").status == 200
-    assert client.request("GET", f"{first}/api/cart").json() == {"items": [], "count": 0, "total": "0.00"}
+    assert second.request("DELETE", "/api/cart").status_code == 200
+    assert first.cart() == {"items": [], "count": 0, "total": "0.00"}

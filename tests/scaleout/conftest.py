@@ -18,7 +18,7 @@ from sessiondemo.scaleout import Cluster, ClusterSettings
 from sessiondemo.scaleout.cluster import port_is_free
 from sessiondemo.scaleout.nginx import NginxNotInstalled, nginx_binary
 from tests.fixtures.redis_servers import RedisServer
-from tests.scaleout.client import SiteClient
+from tests.fixtures.site_client import SiteClient
 
 PROJECT_DIRECTORY = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = PROJECT_DIRECTORY / "test-artifacts"

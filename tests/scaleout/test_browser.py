@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.scaleout.client import PASSWORD, new_username
+from tests.fixtures.site_client import PASSWORD, new_username
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

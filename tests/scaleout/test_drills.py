@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.scaleout.client import SiteClient, new_username
+from tests.fixtures.site_client import SiteClient, new_username
 from tests.scaleout.conftest import METRICS_TOKEN
 
 pytestmark = pytest.mark.slow
