@@ -40,8 +40,9 @@ logger = logging.getLogger("sessiondemo.redis")
 class RoundTripCounter:
     """Counts what one unit of work (usually a request) sent to Redis."""
 
+    # Commands are not counted here: redis-py hands a send over as buffer chunks, not
+    # commands. The benchmark counts commands by parsing what is sent (bench/spy.py).
     round_trips: int = 0
-    commands: int = 0
 
 
 _current_counter: ContextVar[RoundTripCounter | None] = ContextVar("redis_round_trips", default=None)
@@ -60,7 +61,6 @@ def count_round_trips() -> Iterator[RoundTripCounter]:
         _current_counter.reset(token)
         if outer is not None:
             outer.round_trips += counter.round_trips
-            outer.commands += counter.commands
 
 
 def process_round_trips() -> int:
@@ -68,22 +68,19 @@ def process_round_trips() -> int:
     return _process_totals.round_trips
 
 
-def _record(command: bytes | list | tuple) -> None:
+def _record_round_trip() -> None:
     # A pipeline or a script call is packed into one send: one round trip.
-    commands = len(command) if isinstance(command, (list, tuple)) else 1
     _process_totals.round_trips += 1
-    _process_totals.commands += commands
     counter = _current_counter.get()
     if counter is not None:
         counter.round_trips += 1
-        counter.commands += commands
 
 
 class CountingMixin:
     """Counts round trips; follows a key rotation when Redis refuses the password."""
 
     def send_packed_command(self, command, check_health=True):  # type: ignore[no-untyped-def]
-        _record(command)
+        _record_round_trip()
         return super().send_packed_command(command, check_health)  # type: ignore[misc]
 
     def connect_check_health(self, *args, **kwargs):  # type: ignore[no-untyped-def]
