@@ -119,9 +119,13 @@ class Cart:
         return sum(self.quantities().values())
 
     def as_json(self) -> dict[str, Any]:
-        lines = self.lines()
-        return {
-            "items": [line.as_json() for line in lines],
-            "count": sum(line.quantity for line in lines),
-            "total": str(sum((line.line_total for line in lines), Decimal("0.00"))),
-        }
+        return summarize(self.lines())
+
+
+def summarize(lines: list[CartLine]) -> dict[str, Any]:
+    """The cart as the API shows it: its lines, how many items, and the total (as a string)."""
+    return {
+        "items": [line.as_json() for line in lines],
+        "count": sum(line.quantity for line in lines),
+        "total": str(sum((line.line_total for line in lines), Decimal("0.00"))),
+    }

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cart.cart import Cart, CartError
+from cart.cart import Cart, CartError, summarize
 from cart.models import Product
 
 
@@ -15,8 +15,8 @@ def catalog(request):
 
 @require_GET
 def cart_page(request):
-    cart_json = Cart(request.session).as_json()
-    return render(request, "cart/cart.html", {"lines": Cart(request.session).lines(), "cart": cart_json})
+    lines = Cart(request.session).lines()  # one catalog query for the lines and the totals
+    return render(request, "cart/cart.html", {"lines": lines, "cart": summarize(lines)})
 
 
 def _back(request, default: str):
