@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.utils import Error as DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -30,7 +30,9 @@ def check_redis() -> str | None:
 
 def check_database() -> str | None:
     try:
-        with connection.cursor() as cursor:
+        # SET LOCAL only lasts inside a transaction (in autocommit it is a no-op), and must
+        # not outlive the check on a connection that is kept for other requests.
+        with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET LOCAL statement_timeout = %s", [int(CHECK_TIMEOUT_SECONDS * 1000)])
             cursor.execute("SELECT 1")
