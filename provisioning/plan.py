@@ -88,7 +88,7 @@ class RedisPlan:
 
     product: RedisProduct
     sku: str
-    # "key": clients sign in with an access key; "entra": with the web app's managed identity, keys off.
+    # "password": clients sign in with an access key; "entra": with the web app's managed identity, keys off.
     auth: RedisAuth = "password"
     minimum_tls_version: str = "1.2"
     # Managed Redis
@@ -389,6 +389,13 @@ class DeploymentPlan:
         data["costs"] = [{**asdict(line), "monthly_usd": line.monthly_usd} for line in self.costs()]
         data["monthly_total_usd"] = self.monthly_total()
         return data
+
+
+def access_policy_assignment_name(principal_id: str) -> str:
+    """A Redis access policy assignment per identity, named after it so a second run finds the same one."""
+    if principal_id.startswith("<"):
+        return "webapp<principal id without hyphens>"  # a plan, before the principal exists
+    return "webapp" + principal_id.replace("-", "")
 
 
 def redis_alerts(product: RedisProduct) -> tuple[AlertRule, ...]:

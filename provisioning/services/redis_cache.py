@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan
+from provisioning.plan import DeploymentPlan, access_policy_assignment_name
 from provisioning.services.base import Context, Desired, ensure, to_model
 
 API_VERSION = "2024-11-01"
@@ -63,12 +63,6 @@ def desired_patch_schedule(plan: DeploymentPlan) -> Desired:
 # Built-in access policy for applications: every data command on every key, without the
 # @dangerous ones (FLUSHALL, CONFIG, DEBUG...). Access policies belong to the cache itself.
 APP_ACCESS_POLICY = "Data Contributor"
-
-
-def access_policy_assignment_name(principal_id: str) -> str:
-    if principal_id.startswith("<"):
-        return "webapp<principal id without hyphens>"  # a plan, before the principal exists
-    return "webapp" + principal_id.replace("-", "")
 
 
 def desired_access_policy_assignment(plan: DeploymentPlan, principal_id: str, alias: str) -> Desired:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan, Region
+from provisioning.plan import DeploymentPlan, Region, access_policy_assignment_name
 from provisioning.services.base import Context, Desired, ensure, to_model, wait
 
 API_VERSION = "2025-07-01"
@@ -67,13 +67,6 @@ def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desi
         write_only=write_only,
         depends_on=(plan.redis_id(region.names), *(plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index])),
     )
-
-
-def access_policy_assignment_name(principal_id: str) -> str:
-    """One assignment per identity, named after it so a second run finds the same one."""
-    if principal_id.startswith("<"):
-        return "webapp<principal id without hyphens>"  # a plan, before the principal exists
-    return "webapp" + principal_id.replace("-", "")
 
 
 def desired_access_policy_assignment(plan: DeploymentPlan, region: Region, principal_id: str) -> Desired:
