@@ -65,6 +65,11 @@ def writes(fake: FakeArm) -> list:
     return [r for r in fake.requests if r.method in ("PUT", "PATCH", "DELETE") and not r.path.startswith("/_")]
 
 
+def puts(fake: FakeArm, resource_type: str) -> list:
+    """The PUT requests for one resource type (lower case, as body_type gives it)."""
+    return [r for r in writes(fake) if body_type(r) == resource_type and r.method == "PUT"]
+
+
 def body_type(request) -> str:
     """The example key for a request: config resources are told apart by their name."""
     kind = request.resource_type

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from django.core.management.base import CommandError
 
-from tests.provisioning.conftest import SUBSCRIPTION_ID, body_type, run, writes
+from tests.provisioning.conftest import SUBSCRIPTION_ID, puts, run, writes
 from tests.provisioning.rest_examples import example, mismatches, paths, request_body
 
 GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
@@ -18,10 +18,6 @@ VAULT_ID = f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv-dev-abc123"
 SITE_ID = f"{GROUP}/providers/Microsoft.Web/sites/app-sessiondemo-dev-abc123"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-
-
-def puts(arm, resource_type: str) -> list:
-    return [r for r in writes(arm) if body_type(r) == resource_type and r.method == "PUT"]
 
 
 def unsigned_token(claims: dict) -> str:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.management.base import CommandError
 
-from tests.provisioning.conftest import SUBSCRIPTION_ID, body_type, run, writes
+from tests.provisioning.conftest import SUBSCRIPTION_ID, puts, run, writes
 from tests.provisioning.rest_examples import example, mismatches, paths, request_body
 
 GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
 SITE_ID = f"{GROUP}/providers/Microsoft.Web/sites/app-sessiondemo-dev-abc123"
 MANAGED_ASSIGNMENT = "microsoft.cache/redisenterprise/databases/accesspolicyassignments"
 CACHE_ASSIGNMENT = "microsoft.cache/redis/accesspolicyassignments"
-
-
-def puts(arm, resource_type: str) -> list:
-    return [r for r in writes(arm) if body_type(r) == resource_type and r.method == "PUT"]
 
 
 def principal(arm) -> str:
