@@ -11,8 +11,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 
 from accounts.audit import audit
-from sessiondemo.sessions import user_sessions
 from sessiondemo.client_address import client_ip
+from sessiondemo.sessions import user_sessions
 
 
 def supported() -> bool:

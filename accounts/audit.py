@@ -20,7 +20,9 @@ def log_login(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="audit-login-failed")
 def log_failed_login(sender, credentials, request=None, **kwargs):
     # Django masks the password in credentials; the username is what an operator needs.
-    audit.warning("login failed username=%r ip=%s", credentials.get("username", ""), client_ip(request) if request else "")
+    audit.warning(
+        "login failed username=%r ip=%s", credentials.get("username", ""), client_ip(request) if request else ""
+    )
 
 
 @receiver(user_logged_out, dispatch_uid="audit-logout")

@@ -41,7 +41,7 @@ def read_json(request: HttpRequest, allowed_fields: set[str]) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object, for example {\"sku\": \"TEA-001\", \"quantity\": 1}.")
+        raise BadRequest('The body must be a JSON object, for example {"sku": "TEA-001", "quantity": 1}.')
     unknown = sorted(set(body) - allowed_fields)
     if unknown:
         raise BadRequest(
@@ -93,7 +93,7 @@ def cart_item(request: HttpRequest, sku: str) -> JsonResponse:
         if request.method == "PUT":
             body = read_json(request, {"quantity"})
             if "quantity" not in body:
-                raise BadRequest("Say the new quantity, for example {\"quantity\": 2}.")
+                raise BadRequest('Say the new quantity, for example {"quantity": 2}.')
             Cart(request.session).set_quantity(sku, body["quantity"])
         elif request.method == "DELETE":
             Cart(request.session).remove(sku)
@@ -117,6 +117,3 @@ def session(request: HttpRequest) -> JsonResponse:
             "idle_timeout_s": settings.SESSION_IDLE_TIMEOUT,
         }
     )
-
-
-

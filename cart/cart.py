@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cart.models import Product
 from sessiondemo.sessions.counters import CounterMap, counters_for
 from sessiondemo.sessions.exceptions import CounterLimitError
-
-from cart.models import Product
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 MIN_QUANTITY = 1
@@ -55,7 +54,9 @@ def parse_quantity(value: Any, *, what: str = "quantity") -> int:
         text = value.strip()
         # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
         if not WHOLE_NUMBER.fullmatch(text) or len(text) > 6:
-            raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}, not {value[:20]!r}.")
+            raise CartError(
+                f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}, not {value[:20]!r}."
+            )
         value = int(text)
     if not isinstance(value, int):
         raise CartError(f"The {what} must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY}.")
@@ -66,7 +67,7 @@ def parse_quantity(value: Any, *, what: str = "quantity") -> int:
 
 def find_product(sku: Any) -> Product:
     if not isinstance(sku, str) or not sku.strip():
-        raise CartError("Say which product with its sku, for example \"TEA-001\".")
+        raise CartError('Say which product with its sku, for example "TEA-001".')
     try:
         return Product.objects.get(sku=sku.strip())
     except Product.DoesNotExist:

@@ -49,8 +49,10 @@ class Shopper(HttpUser):
     @task(4)
     def add_to_cart(self) -> None:
         with self.client.post(
-            "/api/cart/items", json={"sku": random.choice(self.skus), "quantity": 1},
-            headers=self.csrf_headers(), catch_response=True,
+            "/api/cart/items",
+            json={"sku": random.choice(self.skus), "quantity": 1},
+            headers=self.csrf_headers(),
+            catch_response=True,
         ) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
@@ -65,8 +67,10 @@ class Shopper(HttpUser):
     @task(1)
     def log_out_and_back_in(self) -> None:
         self.client.post(
-            "/accounts/logout/", data={"csrfmiddlewaretoken": self.csrf_token()},
-            headers=self.csrf_headers(), name="/accounts/logout/ [POST]",
+            "/accounts/logout/",
+            data={"csrfmiddlewaretoken": self.csrf_token()},
+            headers=self.csrf_headers(),
+            name="/accounts/logout/ [POST]",
         )
         self.submit_form(
             "/accounts/login/", {"username": self.username, "password": PASSWORD}, name="/accounts/login/ [POST]"
@@ -82,8 +86,11 @@ class Shopper(HttpUser):
     def submit_form(self, path: str, fields: dict[str, str], name: str) -> None:
         self.client.get(path)
         with self.client.post(
-            path, data={"csrfmiddlewaretoken": self.csrf_token(), **fields},
-            headers=self.csrf_headers(), name=name, catch_response=True,
+            path,
+            data={"csrfmiddlewaretoken": self.csrf_token(), **fields},
+            headers=self.csrf_headers(),
+            name=name,
+            catch_response=True,
         ) as response:
             # Success redirects to the catalog; a form shown again means it was refused.
             if response.status_code != 200 or response.url.rstrip("/").endswith(path.rstrip("/")):

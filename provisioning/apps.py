@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class ProvisioningConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'provisioning'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "provisioning"

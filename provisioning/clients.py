@@ -49,7 +49,7 @@ class AzureSettings:
     rotation_grace_seconds: float = 60
 
     @classmethod
-    def from_django(cls) -> "AzureSettings":
+    def from_django(cls) -> AzureSettings:
         return cls(
             subscription_id=settings.AZURE_SUBSCRIPTION_ID,
             arm_endpoint=(settings.AZURE_ARM_ENDPOINT or DEFAULT_ARM_ENDPOINT).rstrip("/"),
@@ -66,7 +66,8 @@ class AzureSettings:
             front_door_url_template=getattr(settings, "AZURE_FRONTDOOR_URL_TEMPLATE", "") or "https://{host}",
             readiness_timeout=float(getattr(settings, "AZURE_READINESS_TIMEOUT", 600)),
             project_dir=Path(settings.BASE_DIR),
-            key_vault_url_template=getattr(settings, "AZURE_KEY_VAULT_URL_TEMPLATE", "") or "https://{vault}.vault.azure.net",
+            key_vault_url_template=getattr(settings, "AZURE_KEY_VAULT_URL_TEMPLATE", "")
+            or "https://{vault}.vault.azure.net",
             verify_key_vault_challenge=bool(getattr(settings, "AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", True)),
             role_propagation_timeout=float(getattr(settings, "AZURE_ROLE_PROPAGATION_TIMEOUT", 300)),
             rotation_grace_seconds=float(getattr(settings, "AZURE_ROTATION_GRACE_SECONDS", 60)),
@@ -211,7 +212,7 @@ class AzureClients:
             )
         return self._secret_clients[vault]
 
-    def http(self) -> "HttpSession":
+    def http(self) -> HttpSession:
         return HttpSession(self.credential, self.azure)
 
 

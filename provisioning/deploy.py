@@ -12,8 +12,20 @@ from provisioning.services.base import Context
 
 # Never shipped: the local virtualenv, runtime data, tests, caches, VCS and local state.
 EXCLUDED_DIRECTORIES = {
-    ".venv", "venv", "var", "tests", ".git", ".azure", "__pycache__", ".pytest_cache",
-    ".mypy_cache", ".ruff_cache", "node_modules", "test-artifacts", "bench-results", "htmlcov",
+    ".venv",
+    "venv",
+    "var",
+    "tests",
+    ".git",
+    ".azure",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+    "test-artifacts",
+    "bench-results",
+    "htmlcov",
 }
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".log"}
 EXCLUDED_FILES = {".env"}  # local secrets stay local; the site reads app settings
@@ -57,10 +69,15 @@ def push(context: Context, app: str, archive: bytes) -> None:
     url = f"{azure.scm_url(app)}/api/zipdeploy"
     try:
         response = http.session.post(
-            url, data=archive, headers={**http.bearer(), "Content-Type": "application/zip"}, timeout=azure.readiness_timeout
+            url,
+            data=archive,
+            headers={**http.bearer(), "Content-Type": "application/zip"},
+            timeout=azure.readiness_timeout,
         )
     except OSError as error:
-        raise ProvisioningError(f"The zip deploy to {url} could not be sent: {error}. Check the network and run again with --deploy.") from error
+        raise ProvisioningError(
+            f"The zip deploy to {url} could not be sent: {error}. Check the network and run again with --deploy."
+        ) from error
     if response.status_code not in (200, 202):
         raise ProvisioningError(
             f"Kudu refused the zip deploy to {app} ({response.status_code}): {response.text[:200]}. "

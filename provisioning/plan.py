@@ -163,7 +163,7 @@ class KeyVaultPlan:
     # "Key Vault Secrets User": read secret contents, nothing else (a built-in role, same id in every tenant).
     secrets_user_role: str = "4633458b-17de-408a-b874-0445c86b69e6"
 
-    def redis_secret(self, region: "Region") -> str:
+    def redis_secret(self, region: Region) -> str:
         return "redis-url" if region.primary else f"redis-url-{region.location}"
 
 
@@ -287,8 +287,17 @@ class DeploymentPlan:
         regions = []
         for index, location in enumerate(self.regions or (self.location,)):
             if index == 0:
-                regions.append(Region(location, 0, self.names, self.address_space, self.app_subnet_prefix,
-                                      self.endpoint_subnet_prefix, self.postgres_subnet_prefix))
+                regions.append(
+                    Region(
+                        location,
+                        0,
+                        self.names,
+                        self.address_space,
+                        self.app_subnet_prefix,
+                        self.endpoint_subnet_prefix,
+                        self.postgres_subnet_prefix,
+                    )
+                )
                 continue
             names = replace(
                 self.names,
@@ -298,8 +307,17 @@ class DeploymentPlan:
                 app_service_plan=f"{self.names.app_service_plan}-{location}",
                 web_app=f"{self.names.web_app}-{location}",
             )
-            regions.append(Region(location, index, names, f"10.{index}.0.0/16", f"10.{index}.1.0/24",
-                                  f"10.{index}.2.0/24", f"10.{index}.3.0/24"))
+            regions.append(
+                Region(
+                    location,
+                    index,
+                    names,
+                    f"10.{index}.0.0/16",
+                    f"10.{index}.1.0/24",
+                    f"10.{index}.2.0/24",
+                    f"10.{index}.3.0/24",
+                )
+            )
         return regions
 
     @property
@@ -318,7 +336,9 @@ class DeploymentPlan:
 
     # Regional ids take the region's names; without them, the primary region's.
     def subnet_id(self, subnet: str, names: Names | None = None) -> str:
-        return self.resource_id("Microsoft.Network/virtualNetworks/subnets", (names or self.names).virtual_network, subnet)
+        return self.resource_id(
+            "Microsoft.Network/virtualNetworks/subnets", (names or self.names).virtual_network, subnet
+        )
 
     def virtual_network_id(self, names: Names | None = None) -> str:
         return self.resource_id("Microsoft.Network/virtualNetworks", (names or self.names).virtual_network)
@@ -349,18 +369,35 @@ class DeploymentPlan:
         redis_price = MONTHLY_PRICES.get(self.redis.sku, 0.0)
         lines = [
             CostLine(f"{self.redis.display_name}", self.redis.sku, regions, redis_price),
-            CostLine("App Service plan (Linux)", self.web.sku, self.web.instances * regions, MONTHLY_PRICES.get(self.web.sku, 0.0)),
+            CostLine(
+                "App Service plan (Linux)",
+                self.web.sku,
+                self.web.instances * regions,
+                MONTHLY_PRICES.get(self.web.sku, 0.0),
+            ),
             CostLine("PostgreSQL flexible server", self.postgres.sku, 1, MONTHLY_PRICES.get(self.postgres.sku, 0.0)),
             CostLine("PostgreSQL storage (GB)", "P4", self.postgres.storage_gb, MONTHLY_PRICES["postgres_storage_gb"]),
             CostLine("Private endpoint", "Standard", regions, MONTHLY_PRICES["private_endpoint"]),
             CostLine("Private DNS zone", "Standard", 2, MONTHLY_PRICES["private_dns_zone"]),
             CostLine("Metric alert rule", "Standard", len(self.alerts) * regions, MONTHLY_PRICES["metric_alert"]),
-            CostLine("Log Analytics ingestion (GB, assumed)", "PerGB2018", ASSUMED_LOG_GB_PER_MONTH, MONTHLY_PRICES["log_analytics_gb"]),
+            CostLine(
+                "Log Analytics ingestion (GB, assumed)",
+                "PerGB2018",
+                ASSUMED_LOG_GB_PER_MONTH,
+                MONTHLY_PRICES["log_analytics_gb"],
+            ),
         ]
         if self.front_door is not None:
             lines += [
-                CostLine("Front Door Standard (base fee)", self.front_door.sku, 1, MONTHLY_PRICES["front_door_standard"]),
-                CostLine("VNet peering traffic (GB, assumed)", "Global", ASSUMED_PEERING_GB_PER_MONTH, MONTHLY_PRICES["global_peering_gb"]),
+                CostLine(
+                    "Front Door Standard (base fee)", self.front_door.sku, 1, MONTHLY_PRICES["front_door_standard"]
+                ),
+                CostLine(
+                    "VNet peering traffic (GB, assumed)",
+                    "Global",
+                    ASSUMED_PEERING_GB_PER_MONTH,
+                    MONTHLY_PRICES["global_peering_gb"],
+                ),
             ]
         return lines
 
@@ -471,7 +508,9 @@ def build_plan(
         redis=redis_name,
         redis_database="default",
         redis_private_endpoint=f"pe-{redis_name}",
-        redis_dns_zone="privatelink.redis.azure.net" if redis_product == "managed" else "privatelink.redis.cache.windows.net",
+        redis_dns_zone="privatelink.redis.azure.net"
+        if redis_product == "managed"
+        else "privatelink.redis.cache.windows.net",
         postgres=postgres_name,
         postgres_database="sessiondemo",
         postgres_dns_zone=f"{postgres_name}.private.postgres.database.azure.com",
@@ -515,5 +554,7 @@ def build_plan(
         alerts=redis_alerts(redis_product),
         diagnostics=diagnostics_for(redis_product),
         regions=regions,
-        front_door=FrontDoorPlan(profile=f"afd-{stem}-{suffix}", endpoint=f"{stem}-{suffix}") if len(regions) > 1 else None,
+        front_door=FrontDoorPlan(profile=f"afd-{stem}-{suffix}", endpoint=f"{stem}-{suffix}")
+        if len(regions) > 1
+        else None,
     )

@@ -44,18 +44,30 @@ def desired_resources(plan: DeploymentPlan) -> list[Desired]:
     else:
         items += [redis_cache.desired_cache(plan), redis_cache.desired_patch_schedule(plan)]
     for zone in (names.redis_dns_zone,):
-        items += [network.desired_dns_zone(plan, zone), *(network.desired_dns_link(plan, zone, region) for region in regions)]
+        items += [
+            network.desired_dns_zone(plan, zone),
+            *(network.desired_dns_link(plan, zone, region) for region in regions),
+        ]
     for region in regions:
         items += [network.desired_private_endpoint(plan, region), network.desired_dns_zone_group(plan, region)]
     zone = names.postgres_dns_zone
-    items += [network.desired_dns_zone(plan, zone), *(network.desired_dns_link(plan, zone, region) for region in regions)]
+    items += [
+        network.desired_dns_zone(plan, zone),
+        *(network.desired_dns_link(plan, zone, region) for region in regions),
+    ]
     items += [postgres.desired_server(plan), postgres.desired_database(plan)]
     for region in regions:
         items += [web.desired_plan(plan, region), web.desired_site(plan, region), web.desired_site_config(plan, region)]
     items += desired_secret_store(plan)
     if plan.front_door is not None:
-        items += [frontdoor.desired_profile(plan), frontdoor.desired_endpoint(plan), frontdoor.desired_origin_group(plan)]
-        items += [frontdoor.desired_origin(plan, region, f"{region.names.web_app}.azurewebsites.net") for region in regions]
+        items += [
+            frontdoor.desired_profile(plan),
+            frontdoor.desired_endpoint(plan),
+            frontdoor.desired_origin_group(plan),
+        ]
+        items += [
+            frontdoor.desired_origin(plan, region, f"{region.names.web_app}.azurewebsites.net") for region in regions
+        ]
         items.append(frontdoor.desired_route(plan))
     items.append(alerts.desired_action_group(plan))
     items += [alerts.desired_metric_alert(plan, rule, region) for region in regions for rule in plan.alerts]
@@ -69,12 +81,22 @@ def desired_secret_store(plan: DeploymentPlan) -> list[Desired]:
     Their real values (tenant, the web apps' principal ids) exist only once the web apps do.
     """
     items = [key_vault.desired_vault(plan, "<tenant id of the web app's identity>")]
-    items.append(key_vault.desired_role_assignment(
-        plan, "<your object id>", key_vault.SECRETS_OFFICER_ROLE, "User", "Key Vault role for you (Secrets Officer)"))
+    items.append(
+        key_vault.desired_role_assignment(
+            plan, "<your object id>", key_vault.SECRETS_OFFICER_ROLE, "User", "Key Vault role for you (Secrets Officer)"
+        )
+    )
     for region in plan.region_plans():
         principal = f"<principal id of {region.names.web_app}>"
-        items.append(key_vault.desired_role_assignment(
-            plan, principal, plan.key_vault.secrets_user_role, "ServicePrincipal", "Key Vault role for the web app (Secrets User)"))
+        items.append(
+            key_vault.desired_role_assignment(
+                plan,
+                principal,
+                plan.key_vault.secrets_user_role,
+                "ServicePrincipal",
+                "Key Vault role for the web app (Secrets User)",
+            )
+        )
         if plan.redis.passwordless and plan.redis.product == "managed":
             items.append(redis_managed.desired_access_policy_assignment(plan, region, principal))
         elif plan.redis.passwordless:
@@ -107,17 +129,32 @@ def provision_key_vault(context: Context) -> None:
     deployer = key_vault.deployer_identity(context)
     if deployer is not None:
         object_id, principal_type = deployer
-        key_vault.provision_role_assignment(context, key_vault.desired_role_assignment(
-            plan, object_id, key_vault.SECRETS_OFFICER_ROLE, principal_type, "Key Vault role for you (Secrets Officer)"))
+        key_vault.provision_role_assignment(
+            context,
+            key_vault.desired_role_assignment(
+                plan,
+                object_id,
+                key_vault.SECRETS_OFFICER_ROLE,
+                principal_type,
+                "Key Vault role for you (Secrets Officer)",
+            ),
+        )
     else:
         context.reporter.note(
-            "The Azure token carries no object id, so you were not granted \"Key Vault Secrets Officer\" on the vault; "
+            'The Azure token carries no object id, so you were not granted "Key Vault Secrets Officer" on the vault; '
             "writing its secrets needs that role."
         )
     for region in plan.region_plans():
-        key_vault.provision_role_assignment(context, key_vault.desired_role_assignment(
-            plan, web.web_principal(context, region), plan.key_vault.secrets_user_role, "ServicePrincipal",
-            "Key Vault role for the web app (Secrets User)"))
+        key_vault.provision_role_assignment(
+            context,
+            key_vault.desired_role_assignment(
+                plan,
+                web.web_principal(context, region),
+                plan.key_vault.secrets_user_role,
+                "ServicePrincipal",
+                "Key Vault role for the web app (Secrets User)",
+            ),
+        )
     key_vault.store_secret(context, plan.key_vault.secret_key_secret, context.state.secret_key())
     key_vault.store_secret(context, plan.key_vault.database_url_secret, postgres.database_url(context))
 

@@ -109,7 +109,7 @@ def rotate(reporter: Reporter, environment: str, dry_run: bool) -> str:
     if dry_run:
         reporter.heading(f"Key rotation plan for environment {environment} (dry run: nothing is sent to Azure)")
         for region in plan.region_plans():
-            for label, description in zip("abcd", describe_steps(plan, region)):
+            for label, description in zip("abcd", describe_steps(plan, region), strict=False):
                 reporter.line(f"  ({label}) {description}")
         return f"Dry run: {4 * len(plan.region_plans())} rotation steps planned; nothing was sent."
     context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
@@ -117,7 +117,9 @@ def rotate(reporter: Reporter, environment: str, dry_run: bool) -> str:
     reporter.heading(f"Rotating the Redis keys of environment {environment}:")
     learn_facts(context)
     for region in plan.region_plans():
-        for label, description, step in zip("abcd", describe_steps(plan, region), steps_for(context, region)):
+        for label, description, step in zip(
+            "abcd", describe_steps(plan, region), steps_for(context, region), strict=False
+        ):
             reporter.line(f"  ({label}) {description} ...")
             step()
             reporter.line(f"  ({label}) done at {time.monotonic() - started:.1f}s")

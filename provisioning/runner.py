@@ -11,7 +11,13 @@ from provisioning.clients import AzureClients, AzureSettings
 from provisioning.deploy import deploy
 from provisioning.errors import ProvisioningError
 from provisioning.plan import DeploymentPlan
-from provisioning.provision import desired_resources, open_state, plan_from_options, plan_from_state, provision_everything
+from provisioning.provision import (
+    desired_resources,
+    open_state,
+    plan_from_options,
+    plan_from_state,
+    provision_everything,
+)
 from provisioning.reporting import Reporter, table
 from provisioning.services.base import Context
 from provisioning.status import run_checks
@@ -19,7 +25,16 @@ from provisioning.teardown import delete_group
 from provisioning.template import arm_template
 
 PLAN_OPTIONS = (
-    "location", "regions", "redis_product", "redis_auth", "redis_sku", "clustering_policy", "instances", "alert_email", "resource_group", "name_suffix",
+    "location",
+    "regions",
+    "redis_product",
+    "redis_auth",
+    "redis_sku",
+    "clustering_policy",
+    "instances",
+    "alert_email",
+    "resource_group",
+    "name_suffix",
 )
 
 
@@ -50,17 +65,25 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
     vault = plan.names.key_vault
     secrets = [plan.key_vault.secret_key_secret, plan.key_vault.database_url_secret]
     if plan.redis.passwordless:
-        reporter.line(f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, and DATABASE_URL with the database password).")
-        reporter.line("        Redis access keys are off: REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis.")
+        reporter.line(
+            f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, and DATABASE_URL with the database password)."
+        )
+        reporter.line(
+            "        Redis access keys are off: REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis."
+        )
         references = "SECRET_KEY and DATABASE_URL"
     else:
         secrets += [plan.key_vault.redis_secret(r) for r in plan.region_plans()]
-        reporter.line(f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, DATABASE_URL with the database password,")
+        reporter.line(
+            f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, DATABASE_URL with the database password,"
+        )
         reporter.line("        and REDIS_URL with the primary key).")
         references = "REDIS_URL, SECRET_KEY and DATABASE_URL"
     reporter.line(f"        The web app's app settings are merged ({references} as Key Vault references, REDIS_AUTH,")
     reporter.line("        REDIS_CLUSTER, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
-    reporter.line("        APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept.")
+    reporter.line(
+        "        APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept."
+    )
     reporter.note(
         f"Key Vault {vault} keeps deleted secrets and itself for {plan.key_vault.soft_delete_retention_days} days (soft delete); "
         "purge protection stays off so teardown_azure can purge it and the name can be used again."
@@ -69,10 +92,15 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
         reporter.note(tuning)
     for note in plan.global_notes():
         reporter.note(note)
-    rows = [(line.item, line.sku, str(line.quantity), f"{line.monthly_usd_each:.2f}", f"{line.monthly_usd:.2f}") for line in plan.costs()]
+    rows = [
+        (line.item, line.sku, str(line.quantity), f"{line.monthly_usd_each:.2f}", f"{line.monthly_usd:.2f}")
+        for line in plan.costs()
+    ]
     rows.append(("Total (estimate)", "", "", "", f"{plan.monthly_total():.2f}"))
     reporter.line("")
-    reporter.line("Monthly cost estimate (USD, pay-as-you-go list prices, East US; check the Azure pricing calculator):")
+    reporter.line(
+        "Monthly cost estimate (USD, pay-as-you-go list prices, East US; check the Azure pricing calculator):"
+    )
     reporter.line(table(rows, ("Item", "SKU", "Qty", "Each", "Monthly")))
 
 
@@ -80,7 +108,14 @@ def plan_document(plan: DeploymentPlan) -> dict[str, Any]:
     return {
         "plan": plan.as_dict(),
         "resources": [
-            {"title": d.title, "type": d.resource_type, "name": d.name, "id": d.resource_id, "apiVersion": d.api_version, "body": d.body}
+            {
+                "title": d.title,
+                "type": d.resource_type,
+                "name": d.name,
+                "id": d.resource_id,
+                "apiVersion": d.api_version,
+                "body": d.body,
+            }
             for d in desired_resources(plan)
         ],
     }
@@ -115,12 +150,14 @@ def provision(reporter: Reporter, environment: str, options: dict[str, Any]) -> 
         deploy(context, azure.project_dir)
     changed = sum(1 for _, outcome, _ in context.outcomes if outcome != "unchanged")
     if reporter.json_output:
-        reporter.document({
-            "environment": plan.environment,
-            "resource_group": plan.names.resource_group,
-            "site_url": state.data.get("site_url"),
-            "steps": [{"title": t, "outcome": o, "id": i} for t, o, i in context.outcomes],
-        })
+        reporter.document(
+            {
+                "environment": plan.environment,
+                "resource_group": plan.names.resource_group,
+                "site_url": state.data.get("site_url"),
+                "steps": [{"title": t, "outcome": o, "id": i} for t, o, i in context.outcomes],
+            }
+        )
     return (
         f"Environment {plan.environment} is provisioned: {changed} changed, "
         f"{len(context.outcomes) - changed} already right. Site: {state.data.get('site_url')}"
@@ -135,11 +172,13 @@ def status(reporter: Reporter, environment: str) -> str:
     checks = run_checks(context)
     failed = [check for check in checks if not check.passed]
     if reporter.json_output:
-        reporter.document({
-            "environment": environment,
-            "healthy": not failed,
-            "checks": [{"check": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
-        })
+        reporter.document(
+            {
+                "environment": environment,
+                "healthy": not failed,
+                "checks": [{"check": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
+            }
+        )
     else:
         rows = [(c.name, "ok" if c.passed else "FAIL", c.detail) for c in checks]
         reporter.line(table(rows, ("Check", "Result", "Detail")), level=0)

@@ -21,7 +21,7 @@ class DeploymentState:
     data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, state_dir: Path, environment: str) -> "DeploymentState":
+    def load(cls, state_dir: Path, environment: str) -> DeploymentState:
         path = state_dir / f"{environment}.json"
         if path.exists():
             return cls(path, json.loads(path.read_text()))

@@ -39,16 +39,26 @@ def check_redis(context: Context, region: Region) -> list[Check]:
         cluster = _properties(client.redis_enterprise.get(context.group, names.redis))
         database = _properties(client.databases.get(context.group, names.redis, names.redis_database))
         state, host, port = cluster.get("provisioningState"), cluster.get("hostName"), database.get("port")
-        state = state if database.get("provisioningState") == "Succeeded" else f"{state} (database {database.get('provisioningState')})"
+        state = (
+            state
+            if database.get("provisioningState") == "Succeeded"
+            else f"{state} (database {database.get('provisioningState')})"
+        )
         keys_off = database.get("accessKeysAuthentication") == "Disabled"
     else:
         cache = _properties(context.clients.redis_cache.redis.get(context.group, names.redis))
         state, host, port = cache.get("provisioningState"), cache.get("hostName"), cache.get("sslPort")
         keys_off = cache.get("disableAccessKeyAuthentication") is True
     checks = [
-        Check(_in(region, plan, "Redis provisioning state"), state == "Succeeded", f"{plan.redis.display_name} {names.redis}: {state}"),
+        Check(
+            _in(region, plan, "Redis provisioning state"),
+            state == "Succeeded",
+            f"{plan.redis.display_name} {names.redis}: {state}",
+        ),
         Check(_in(region, plan, "Redis host name"), bool(host), str(host or "none")),
-        Check(_in(region, plan, "Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"),
+        Check(
+            _in(region, plan, "Redis TLS port"), port == plan.redis.tls_port, f"{port} (expected {plan.redis.tls_port})"
+        ),
         Check(
             _in(region, plan, "Redis authentication"),
             keys_off == plan.redis.passwordless,
@@ -60,16 +70,27 @@ def check_redis(context: Context, region: Region) -> list[Check]:
         geo = database.get("geoReplication") or {}
         linked = geo.get("linkedDatabases") or []
         joined = len(linked) == len(plan.regions)
-        checks.append(Check(_in(region, plan, "Redis geo-replication"), joined, f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked"))
+        checks.append(
+            Check(
+                _in(region, plan, "Redis geo-replication"),
+                joined,
+                f"group {geo.get('groupNickname')}: {len(linked)} of {len(plan.regions)} databases linked",
+            )
+        )
     return checks
 
 
 def check_key_vault(context: Context) -> list[Check]:
     vault = _properties(context.clients.key_vault.vaults.get(context.group, context.plan.names.key_vault))
     rbac = vault.get("enableRbacAuthorization") is True
-    return [Check("Key Vault", rbac and vault.get("provisioningState") == "Succeeded",
-                  f"{context.plan.names.key_vault}: {vault.get('provisioningState')}, "
-                  f"{'RBAC authorization' if rbac else 'access policies, not RBAC'}")]
+    return [
+        Check(
+            "Key Vault",
+            rbac and vault.get("provisioningState") == "Succeeded",
+            f"{context.plan.names.key_vault}: {vault.get('provisioningState')}, "
+            f"{'RBAC authorization' if rbac else 'access policies, not RBAC'}",
+        )
+    ]
 
 
 def check_web_app(context: Context, region: Region) -> list[Check]:
@@ -81,14 +102,22 @@ def check_web_app(context: Context, region: Region) -> list[Check]:
     wanted = context.plan.web.instances
     plan = context.plan
     return [
-        Check(_in(region, plan, "Web app state"), site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"),
-        Check(_in(region, plan, "Web app URL"), bool(site.get("defaultHostName")), f"https://{site.get('defaultHostName')}"),
+        Check(
+            _in(region, plan, "Web app state"), site.get("state") == "Running", f"{names.web_app}: {site.get('state')}"
+        ),
+        Check(
+            _in(region, plan, "Web app URL"),
+            bool(site.get("defaultHostName")),
+            f"https://{site.get('defaultHostName')}",
+        ),
         Check(_in(region, plan, "Web app workers"), workers == wanted, f"{workers} (planned {wanted})"),
     ]
 
 
 def check_alerts(context: Context) -> list[Check]:
-    alerts = [rest_shape(alert) for alert in context.clients.monitor.metric_alerts.list_by_resource_group(context.group)]
+    alerts = [
+        rest_shape(alert) for alert in context.clients.monitor.metric_alerts.list_by_resource_group(context.group)
+    ]
     # Named by the id's last segment: Microsoft's own example answers carry no "name".
     existing = {str(alert.get("id", "")).rsplit("/", 1)[-1].lower(): alert for alert in alerts}
     checks = []
@@ -97,7 +126,9 @@ def check_alerts(context: Context) -> list[Check]:
             name = rule.name_in(region)
             alert = existing.get(name.lower())
             enabled = bool(alert and (alert.get("properties") or {}).get("enabled"))
-            checks.append(Check(f"Alert {name}", enabled, "enabled" if enabled else ("disabled" if alert else "missing")))
+            checks.append(
+                Check(f"Alert {name}", enabled, "enabled" if enabled else ("disabled" if alert else "missing"))
+            )
     return checks
 
 
@@ -127,13 +158,22 @@ def check_front_door(context: Context) -> list[Check]:
         return []
     cdn = context.clients.cdn
     endpoint = _properties(cdn.afd_endpoints.get(context.group, door.profile, door.endpoint))
-    origins = [_properties(o) for o in cdn.afd_origins.list_by_origin_group(context.group, door.profile, door.origin_group)]
+    origins = [
+        _properties(o) for o in cdn.afd_origins.list_by_origin_group(context.group, door.profile, door.origin_group)
+    ]
     enabled = [o for o in origins if o.get("enabledState") == "Enabled"]
     context.facts["front_door_host"] = endpoint.get("hostName", "")
     return [
-        Check("Front Door endpoint", endpoint.get("provisioningState") == "Succeeded" and bool(endpoint.get("hostName")),
-              f"https://{endpoint.get('hostName')}: {endpoint.get('provisioningState')}"),
-        Check("Front Door origins", len(enabled) == len(context.plan.regions), f"{len(enabled)} of {len(context.plan.regions)} regions enabled"),
+        Check(
+            "Front Door endpoint",
+            endpoint.get("provisioningState") == "Succeeded" and bool(endpoint.get("hostName")),
+            f"https://{endpoint.get('hostName')}: {endpoint.get('provisioningState')}",
+        ),
+        Check(
+            "Front Door origins",
+            len(enabled) == len(context.plan.regions),
+            f"{len(enabled)} of {len(context.plan.regions)} regions enabled",
+        ),
     ]
 
 
@@ -161,7 +201,11 @@ def run_checks(context: Context) -> list[Check]:
             (f"Redis in {region.location}", lambda region=region: check_redis(context, region)),
             (f"Web app in {region.location}", lambda region=region: check_web_app(context, region)),
         ]
-    groups += [("Key Vault", lambda: check_key_vault(context)), ("Alerts", lambda: check_alerts(context)), ("Diagnostics", lambda: check_diagnostics(context))]
+    groups += [
+        ("Key Vault", lambda: check_key_vault(context)),
+        ("Alerts", lambda: check_alerts(context)),
+        ("Diagnostics", lambda: check_diagnostics(context)),
+    ]
     if plan.front_door is not None:
         groups.append(("Front Door", lambda: check_front_door(context)))
     groups += [(f"Site in {r.location}", lambda r=r: check_readiness(context, r)) for r in plan.region_plans()]

@@ -31,7 +31,11 @@ def purge_deleted_vaults(context: Context) -> None:
         tags = (vault.properties.tags if vault.properties else None) or {}
         if tags.get("purpose") == "session-demo" and tags.get("environment") == context.plan.environment:
             with azure_errors(f"purging soft-deleted Key Vault {vault.name}"):
-                wait(context, vaults.begin_purge_deleted(vault.name, vault.properties.location), f"Key Vault {vault.name}")
+                wait(
+                    context,
+                    vaults.begin_purge_deleted(vault.name, vault.properties.location),
+                    f"Key Vault {vault.name}",
+                )
             context.reporter.line(f"  Soft-deleted Key Vault {vault.name} purged")
 
 

@@ -105,12 +105,18 @@ def _secrets(plan: DeploymentPlan) -> list[dict[str, Any]]:
     vault = plan.key_vault
     secrets = [
         _secret(plan, vault.secret_key_secret, "[parameters('secretKey')]"),
-        _secret(plan, vault.database_url_secret, _database_url(plan),
-                plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", plan.names.postgres)),
+        _secret(
+            plan,
+            vault.database_url_secret,
+            _database_url(plan),
+            plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", plan.names.postgres),
+        ),
     ]
     if not plan.redis.passwordless:
         for region in plan.region_plans():
-            keys_of = plan.redis_database_id(region.names) if plan.redis.product == "managed" else plan.redis_id(region.names)
+            keys_of = (
+                plan.redis_database_id(region.names) if plan.redis.product == "managed" else plan.redis_id(region.names)
+            )
             secrets.append(_secret(plan, vault.redis_secret(region), _redis_url_with_key(plan, region.names), keys_of))
     return secrets
 
@@ -128,7 +134,12 @@ def _secrets_user_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
     """Key Vault Secrets User for the region's web app, on the vault: what its Key Vault references read with."""
     names = region.names
     grant = key_vault.desired_role_assignment(
-        plan, f"[{_principal(names)}]", plan.key_vault.secrets_user_role, "ServicePrincipal", "Key Vault role for the web app (Secrets User)")
+        plan,
+        f"[{_principal(names)}]",
+        plan.key_vault.secrets_user_role,
+        "ServicePrincipal",
+        "Key Vault role for the web app (Secrets User)",
+    )
     role = plan.key_vault.secrets_user_role
     return {
         "type": grant.resource_type,
@@ -199,8 +210,11 @@ def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
     vault = plan.key_vault
     hosts = f"'{names.web_app}.azurewebsites.net'"
     depends_on = [
-        plan.web_app_id(names), plan.redis_id(names), _role_assignment_id(plan, names),
-        f"{plan.key_vault_id()}/secrets/{vault.secret_key_secret}", f"{plan.key_vault_id()}/secrets/{vault.database_url_secret}",
+        plan.web_app_id(names),
+        plan.redis_id(names),
+        _role_assignment_id(plan, names),
+        f"{plan.key_vault_id()}/secrets/{vault.secret_key_secret}",
+        f"{plan.key_vault_id()}/secrets/{vault.database_url_secret}",
     ]
     if plan.redis.passwordless:
         redis_url = f"[concat('rediss://', {_redis_host(plan, names)}, ':{plan.redis.tls_port}/0')]"
@@ -276,7 +290,10 @@ def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
             "resourceGroup": plan.names.resource_group,
         },
         "parameters": {
-            "databasePassword": {"type": "securestring", "metadata": {"description": "PostgreSQL administrator password."}},
+            "databasePassword": {
+                "type": "securestring",
+                "metadata": {"description": "PostgreSQL administrator password."},
+            },
             "secretKey": {"type": "securestring", "metadata": {"description": "Django SECRET_KEY for the site."}},
         },
         "resources": [

@@ -68,7 +68,9 @@ class EmbeddedRedis:
 def _direct_client(socket_path: Path, timeout: float) -> redis.Redis:
     # No retries: a dead socket should say so at once, and SHUTDOWN drops the connection by design.
     return redis.Redis(
-        unix_socket_path=str(socket_path), socket_timeout=timeout, socket_connect_timeout=timeout,
+        unix_socket_path=str(socket_path),
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
     )
 
@@ -122,18 +124,28 @@ def _start(server: EmbeddedRedis) -> None:
     server.socket.unlink(missing_ok=True)
     command = [
         redis_server_binary(),
-        "--port", "0",
-        "--bind", "127.0.0.1",
-        "--unixsocket", str(server.socket),
-        "--unixsocketperm", "700",
-        "--dir", str(server.directory),
-        "--appendonly", "yes",
+        "--port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--unixsocket",
+        str(server.socket),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(server.directory),
+        "--appendonly",
+        "yes",
         # A session hash holds values over the default 64 bytes (Django's auth hash, a user
         # agent); at 256 it keeps the compact encoding, about half the memory per session.
-        "--hash-max-ziplist-value", "256",
-        "--daemonize", "yes",
-        "--pidfile", str(server.pidfile),
-        "--logfile", str(server.logfile),
+        "--hash-max-ziplist-value",
+        "256",
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        str(server.pidfile),
+        "--logfile",
+        str(server.logfile),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=10)
     if result.returncode != 0:
@@ -154,10 +166,8 @@ def stop_embedded_redis(directory: Path) -> bool:
         return False
     if server.is_running():
         client = _direct_client(server.socket, timeout=5)
-        try:
+        with contextlib.suppress(redis.ConnectionError):  # SHUTDOWN closes the connection by design
             client.shutdown(save=True)
-        except redis.ConnectionError:
-            pass  # SHUTDOWN closes the connection by design
     elif pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -176,4 +186,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-

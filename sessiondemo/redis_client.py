@@ -221,7 +221,9 @@ def describe_redis_error(error: BaseException) -> str:
                 f"TLS to Redis at {where} failed: its certificate is not for that host name ({text}). "
                 "Use the host name the certificate names in REDIS_URL."
             )
-        authority = f"the CA in REDIS_CA_CERT ({settings.REDIS_CA_CERT})" if settings.REDIS_CA_CERT else "the system's CAs"
+        authority = (
+            f"the CA in REDIS_CA_CERT ({settings.REDIS_CA_CERT})" if settings.REDIS_CA_CERT else "the system's CAs"
+        )
         return (
             f"TLS to Redis at {where} failed: its certificate could not be verified against {authority} ({text}). "
             "Set REDIS_CA_CERT to the certificate of the CA that signed the server's certificate."

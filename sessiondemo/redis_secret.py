@@ -57,8 +57,9 @@ def refresh_after_refusal() -> bool:
             logger.warning("Redis refused the password, and REDIS_URL_SECRET_URI could not be read: %s", error)
             return False
         parts = urlsplit(url)
-        fresh = RedisCredentials(unquote(parts.username) if parts.username else None,
-                                 unquote(parts.password) if parts.password else None)
+        fresh = RedisCredentials(
+            unquote(parts.username) if parts.username else None, unquote(parts.password) if parts.password else None
+        )
         if fresh == _rotated:
             return False
         _rotated = fresh
@@ -74,7 +75,8 @@ def read_secret(secret_uri: str) -> str:
     name = name.split("/")[0]  # a versioned URI still means "the newest version"
     host = urlsplit(vault_url).hostname or ""
     client = SecretClient(
-        vault_url, azure_credential(),
+        vault_url,
+        azure_credential(),
         # Key Vault's challenge names the resource the token is for; check it on Azure's own hosts.
         verify_challenge_resource=host.endswith(".vault.azure.net"),
     )

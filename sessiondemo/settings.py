@@ -61,8 +61,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it to a long random string in production, "
-            "or set DEBUG=1 for local development."
+            "SECRET_KEY is not set. Set it to a long random string in production, or set DEBUG=1 for local development."
         )
     # A fixed, obviously unsafe key for DEBUG only; production never gets here.
     SECRET_KEY = "django-insecure-local-development-only"

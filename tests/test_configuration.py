@@ -39,6 +39,9 @@ def test_nothing_but_settings_reads_the_environment():
         if path.parts[len(ROOT.parts)] in {".venv", "tests", "var", "loadtest"} or path.name == "settings.py":
             continue
         text = path.read_text()
-        if re.search(r"os\.environ(\.get|\[|\.setdefault\((?!\"DJANGO_SETTINGS_MODULE\"))", text) or "os.getenv" in text:
+        if (
+            re.search(r"os\.environ(\.get|\[|\.setdefault\((?!\"DJANGO_SETTINGS_MODULE\"))", text)
+            or "os.getenv" in text
+        ):
             readers.append(str(path.relative_to(ROOT)))
     assert not readers, f"Only sessiondemo/settings.py may read the environment; these do too: {readers}"

@@ -69,8 +69,9 @@ json_values = st.recursive(
 def test_any_json_body_for_add_is_a_200_or_a_400_with_a_sentence(victim, body):
     client = Client()
     token = client.get("/api/session").cookies["csrftoken"].value
-    response = client.post("/api/cart/items", data=json.dumps(body), content_type="application/json",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/cart/items", data=json.dumps(body), content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert response.json()["error"].endswith(".")
@@ -100,8 +101,9 @@ def test_a_truncated_or_binary_body_is_a_400(victim):
     client = Client()
     token = client.get("/api/session").cookies["csrftoken"].value
     for raw in (b'{"sku": "TEA-0', b"\xff\xfe\x00garbage", b""):
-        response = client.generic("POST", "/api/cart/items", raw, content_type="application/json",
-                                  HTTP_X_CSRFTOKEN=token)
+        response = client.generic(
+            "POST", "/api/cart/items", raw, content_type="application/json", HTTP_X_CSRFTOKEN=token
+        )
         assert response.status_code == 400  # an empty body means "no fields": the sku is missing
     assert victim_cart(victim) == 7
 

@@ -33,7 +33,11 @@ def test_check_deploy_reports_no_issue_with_production_variables(tmp_path):
     environment.pop("SECURE_SSL_REDIRECT")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -51,8 +55,11 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 @pytest.mark.parametrize(
     "name,value,words",
-    [("REDIS_URL", "http://nope", "REDIS_URL must start with"), ("DEBUG", "maybe", "DEBUG must be 1 or 0"),
-     ("SESSION_IDLE_TIMEOUT", "soon", "SESSION_IDLE_TIMEOUT must be a whole number")],
+    [
+        ("REDIS_URL", "http://nope", "REDIS_URL must start with"),
+        ("DEBUG", "maybe", "DEBUG must be 1 or 0"),
+        ("SESSION_IDLE_TIMEOUT", "soon", "SESSION_IDLE_TIMEOUT must be a whole number"),
+    ],
 )
 def test_a_bad_variable_stops_start_up_with_a_sentence(tmp_path, name, value, words):
     environment = production_environment("redis://127.0.0.1:1/0", tmp_path) | {name: value}

@@ -37,7 +37,8 @@ class RotatingCredential:
             expires = time.time() + TOKEN_LIFETIME
             token = jwt.encode(
                 {"oid": self.object_id, "exp": int(expires) + 1, "iat": int(time.time()), "jti": uuid.uuid4().hex},
-                "a-test-signing-key-of-at-least-32-bytes", algorithm="HS256",
+                "a-test-signing-key-of-at-least-32-bytes",
+                algorithm="HS256",
             )
             self.admin.execute_command("ACL", "SETUSER", self.object_id, "on", f">{token}", "~*", "&*", "+@all")
             self.issued.append((token, expires))

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(tls_capable_binary() is None, reason="needs the OS's redis-server, built with TLS")
 
+
 @pytest.fixture(scope="module")
 def authority(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tls")
@@ -33,9 +34,11 @@ def authority(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tls_redis(authority, tmp_path_factory):
     server = RedisServer(
-        tmp_path_factory.mktemp("tls-redis"), binary=tls_capable_binary(),
+        tmp_path_factory.mktemp("tls-redis"),
+        binary=tls_capable_binary(),
         tls={"cert": authority["cert"], "key": authority["key"], "ca": authority["ca"]},
-        username="sessions", password="right-password",
+        username="sessions",
+        password="right-password",
     ).start()
     yield server
     server.stop()
@@ -90,7 +93,11 @@ def test_a_wrong_ca_is_reported_when_a_server_process_starts(tls_redis, authorit
         "REDIS_CA_CERT": authority["other_ca"],
     }
     result = subprocess.run(
-        [sys.executable, "-c", "import sessiondemo.wsgi"], cwd=ROOT, env=environment, capture_output=True, text=True,
+        [sys.executable, "-c", "import sessiondemo.wsgi"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode == 0  # the process still starts, and answers 503 until Redis is fixed

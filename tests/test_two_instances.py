@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.processes import stop_process, wait_for_http
-from tests.fixtures.site_client import SiteClient
 from tests.fixtures.redis_servers import free_port
+from tests.fixtures.site_client import SiteClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,15 +24,30 @@ def two_instances(redis_url, tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         "SESSIONDEMO_VAR_DIR": str(tmp_path / "var"),
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True, timeout=120
+    )
     processes, urls = [], []
     try:
         for _ in range(2):
             port = free_port()
             process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "sessiondemo.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "2", "--access-logfile", "-"],
-                cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "sessiondemo.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--access-logfile",
+                    "-",
+                ],
+                cwd=ROOT,
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
             )
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")

@@ -81,13 +81,17 @@ def provision_alerts(context: Context) -> None:
 
     monitor = context.clients.monitor
     if not context.plan.alert_email:
-        context.reporter.note("no --alert-email given: the action group is made without receivers; alerts only show in the portal.")
+        context.reporter.note(
+            "no --alert-email given: the action group is made without receivers; alerts only show in the portal."
+        )
     group = desired_action_group(context.plan)
     ensure(
         context,
         group,
         read=lambda: monitor.action_groups.get(context.group, group.name),
-        write=lambda body: monitor.action_groups.create_or_update(context.group, group.name, to_model(ActionGroupResource, body)),
+        write=lambda body: monitor.action_groups.create_or_update(
+            context.group, group.name, to_model(ActionGroupResource, body)
+        ),
     )
     for region in context.plan.region_plans():
         for rule in context.plan.alerts:

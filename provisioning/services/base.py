@@ -91,7 +91,7 @@ def differences(wanted: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(wanted, list):
         if not isinstance(actual, list) or len(wanted) != len(actual):
             return [path]
-        return [d for w, a in zip(wanted, actual) for d in differences(w, a, path + "[]")]
+        return [d for w, a in zip(wanted, actual, strict=False) for d in differences(w, a, path + "[]")]
     return [] if _same_scalar(wanted, actual) else [path]
 
 
@@ -157,9 +157,7 @@ def ensure(
         writer = update if (update is not None and current is not None) else write
         result = rest_shape(wait(context, writer(desired.body), f"{desired.title} {desired.name}"))
     if provisioning_state(result) == "Failed":
-        raise ProvisioningError(
-            f"Azure left {desired.title} {desired.name} in the Failed state. {RERUN}"
-        )
+        raise ProvisioningError(f"Azure left {desired.title} {desired.name} in the Failed state. {RERUN}")
     context.reporter.step_done(desired.title, outcome, desired.resource_id, time.monotonic() - started)
     context.outcomes.append((desired.title, outcome, desired.resource_id))
     return result

@@ -63,7 +63,11 @@ def desired_origin_group(plan: DeploymentPlan) -> Desired:
         api_version=API_VERSION,
         body={
             "properties": {
-                "loadBalancingSettings": {"sampleSize": 4, "successfulSamplesRequired": 3, "additionalLatencyInMilliseconds": 50},
+                "loadBalancingSettings": {
+                    "sampleSize": 4,
+                    "successfulSamplesRequired": 3,
+                    "additionalLatencyInMilliseconds": 50,
+                },
                 # /healthz is the liveness check: a region whose Redis is down still answers
                 # it, and Front Door keeps the region while its app can serve the 503 page.
                 "healthProbeSettings": {
@@ -85,7 +89,9 @@ def desired_origin(plan: DeploymentPlan, region: Region, host: str) -> Desired:
         title="Front Door origin",
         resource_type="Microsoft.Cdn/profiles/originGroups/origins",
         name=f"{door.profile}/{door.origin_group}/{name}",
-        resource_id=plan.resource_id("Microsoft.Cdn/profiles/originGroups/origins", door.profile, door.origin_group, name),
+        resource_id=plan.resource_id(
+            "Microsoft.Cdn/profiles/originGroups/origins", door.profile, door.origin_group, name
+        ),
         api_version=API_VERSION,
         body={
             "properties": {
@@ -109,7 +115,9 @@ def desired_route(plan: DeploymentPlan) -> Desired:
         title="Front Door route",
         resource_type="Microsoft.Cdn/profiles/afdEndpoints/routes",
         name=f"{door.profile}/{door.endpoint}/{door.route}",
-        resource_id=plan.resource_id("Microsoft.Cdn/profiles/afdEndpoints/routes", door.profile, door.endpoint, door.route),
+        resource_id=plan.resource_id(
+            "Microsoft.Cdn/profiles/afdEndpoints/routes", door.profile, door.endpoint, door.route
+        ),
         api_version=API_VERSION,
         body={
             "properties": {
@@ -122,7 +130,10 @@ def desired_route(plan: DeploymentPlan) -> Desired:
                 "enabledState": "Enabled",
             }
         },
-        depends_on=(origin_group_id(plan), plan.resource_id("Microsoft.Cdn/profiles/afdEndpoints", door.profile, door.endpoint)),
+        depends_on=(
+            origin_group_id(plan),
+            plan.resource_id("Microsoft.Cdn/profiles/afdEndpoints", door.profile, door.endpoint),
+        ),
     )
 
 
@@ -132,22 +143,39 @@ def provision_front_door(context: Context, web_hosts: dict[str, str]) -> dict[st
     plan = context.plan
     door = _front_door(plan)
     group = context.group
-    ensure(context, desired_profile(plan),
-           read=lambda: cdn.profiles.get(group, door.profile),
-           write=lambda body: cdn.profiles.begin_create(group, door.profile, body))
-    endpoint = ensure(context, desired_endpoint(plan),
-                      read=lambda: cdn.afd_endpoints.get(group, door.profile, door.endpoint),
-                      write=lambda body: cdn.afd_endpoints.begin_create(group, door.profile, door.endpoint, body))
-    ensure(context, desired_origin_group(plan),
-           read=lambda: cdn.afd_origin_groups.get(group, door.profile, door.origin_group),
-           write=lambda body: cdn.afd_origin_groups.begin_create(group, door.profile, door.origin_group, body))
+    ensure(
+        context,
+        desired_profile(plan),
+        read=lambda: cdn.profiles.get(group, door.profile),
+        write=lambda body: cdn.profiles.begin_create(group, door.profile, body),
+    )
+    endpoint = ensure(
+        context,
+        desired_endpoint(plan),
+        read=lambda: cdn.afd_endpoints.get(group, door.profile, door.endpoint),
+        write=lambda body: cdn.afd_endpoints.begin_create(group, door.profile, door.endpoint, body),
+    )
+    ensure(
+        context,
+        desired_origin_group(plan),
+        read=lambda: cdn.afd_origin_groups.get(group, door.profile, door.origin_group),
+        write=lambda body: cdn.afd_origin_groups.begin_create(group, door.profile, door.origin_group, body),
+    )
     for region in plan.region_plans():
         origin = door.origin(region)
-        ensure(context, desired_origin(plan, region, web_hosts[region.location]),
-               read=lambda origin=origin: cdn.afd_origins.get(group, door.profile, door.origin_group, origin),
-               write=lambda body, origin=origin: cdn.afd_origins.begin_create(group, door.profile, door.origin_group, origin, body))
-    ensure(context, desired_route(plan),
-           read=lambda: cdn.routes.get(group, door.profile, door.endpoint, door.route),
-           write=lambda body: cdn.routes.begin_create(group, door.profile, door.endpoint, door.route, body))
+        ensure(
+            context,
+            desired_origin(plan, region, web_hosts[region.location]),
+            read=lambda origin=origin: cdn.afd_origins.get(group, door.profile, door.origin_group, origin),
+            write=lambda body, origin=origin: cdn.afd_origins.begin_create(
+                group, door.profile, door.origin_group, origin, body
+            ),
+        )
+    ensure(
+        context,
+        desired_route(plan),
+        read=lambda: cdn.routes.get(group, door.profile, door.endpoint, door.route),
+        write=lambda body: cdn.routes.begin_create(group, door.profile, door.endpoint, door.route, body),
+    )
     context.facts["front_door_host"] = endpoint.get("properties", {}).get("hostName", "")
     return endpoint

@@ -59,7 +59,9 @@ def role_assignment_name(scope: str, principal_id: str, role: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal_id}|{role}"))
 
 
-def desired_role_assignment(plan: DeploymentPlan, principal_id: str, role: str, principal_type: str, title: str) -> Desired:
+def desired_role_assignment(
+    plan: DeploymentPlan, principal_id: str, role: str, principal_type: str, title: str
+) -> Desired:
     scope = plan.key_vault_id()
     name = role_assignment_name(scope, principal_id, role)
     return Desired(
@@ -90,7 +92,9 @@ def provision_vault(context: Context, tenant_id: str) -> dict[str, Any]:
         context,
         want,
         read=lambda: vaults.get(context.group, want.name),
-        write=lambda body: vaults.begin_create_or_update(context.group, want.name, to_model(VaultCreateOrUpdateParameters, body)),
+        write=lambda body: vaults.begin_create_or_update(
+            context.group, want.name, to_model(VaultCreateOrUpdateParameters, body)
+        ),
     )
     uri = (current.get("properties") or {}).get("vaultUri") or f"https://{want.name}.vault.azure.net/"
     context.facts["key_vault_uri"] = uri.rstrip("/")
@@ -196,7 +200,7 @@ def _vault_denied(vault: str, secret: str, waited: float, error: HttpResponseErr
     said = str(getattr(error.error, "message", None) or error.message or "no details").splitlines()[0].rstrip(".")
     return ProvisioningError(
         f"Key Vault {vault} still refused to let us write secret {secret} after {waited:.0f}s ({said}). "
-        "Writing secrets needs the \"Key Vault Secrets Officer\" role on the vault: "
-        f"az role assignment create --role \"Key Vault Secrets Officer\" --assignee <your object id> --scope <the id of {vault}>, "
+        'Writing secrets needs the "Key Vault Secrets Officer" role on the vault: '
+        f'az role assignment create --role "Key Vault Secrets Officer" --assignee <your object id> --scope <the id of {vault}>, '
         "then run the command again."
     )

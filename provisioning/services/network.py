@@ -27,7 +27,9 @@ def desired_virtual_network(plan: DeploymentPlan, region: Region | None = None) 
         _subnet(names.endpoint_subnet, region.endpoint_subnet_prefix),
     ]
     if region.primary:  # PostgreSQL lives in the primary region only
-        subnets.append(_subnet(names.postgres_subnet, region.postgres_subnet_prefix, "Microsoft.DBforPostgreSQL/flexibleServers"))
+        subnets.append(
+            _subnet(names.postgres_subnet, region.postgres_subnet_prefix, "Microsoft.DBforPostgreSQL/flexibleServers")
+        )
     return Desired(
         title="Virtual network",
         resource_type="Microsoft.Network/virtualNetworks",
@@ -49,7 +51,9 @@ def desired_peering(plan: DeploymentPlan, source: Region, target: Region) -> Des
         title="Virtual network peering",
         resource_type="Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
         name=f"{source.names.virtual_network}/{name}",
-        resource_id=plan.resource_id("Microsoft.Network/virtualNetworks/virtualNetworkPeerings", source.names.virtual_network, name),
+        resource_id=plan.resource_id(
+            "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", source.names.virtual_network, name
+        ),
         api_version=NETWORK_API_VERSION,
         body={
             "properties": {
@@ -92,7 +96,10 @@ def desired_dns_link(plan: DeploymentPlan, zone: str, region: Region | None = No
                 "registrationEnabled": False,
             },
         },
-        depends_on=(plan.resource_id("Microsoft.Network/privateDnsZones", zone), plan.resource_id("Microsoft.Network/virtualNetworks", network)),
+        depends_on=(
+            plan.resource_id("Microsoft.Network/privateDnsZones", zone),
+            plan.resource_id("Microsoft.Network/virtualNetworks", network),
+        ),
     )
 
 
@@ -168,7 +175,9 @@ def provision_peerings(context: Context) -> None:
                 context,
                 want,
                 read=lambda network=network, name=name: peerings.get(context.group, network, name),
-                write=lambda body, network=network, name=name: peerings.begin_create_or_update(context.group, network, name, body),
+                write=lambda body, network=network, name=name: peerings.begin_create_or_update(
+                    context.group, network, name, body
+                ),
             )
 
 
@@ -189,7 +198,9 @@ def provision_private_dns_zone(context: Context, zone: str) -> None:
             context,
             want_link,
             read=lambda link=link: dns.virtual_network_links.get(context.group, zone, link),
-            write=lambda body, link=link: dns.virtual_network_links.begin_create_or_update(context.group, zone, link, body),
+            write=lambda body, link=link: dns.virtual_network_links.begin_create_or_update(
+                context.group, zone, link, body
+            ),
         )
 
 
@@ -207,5 +218,7 @@ def provision_redis_private_endpoint(context: Context, region: Region | None = N
         context,
         group,
         read=lambda: network.private_dns_zone_groups.get(context.group, endpoint.name, "default"),
-        write=lambda body: network.private_dns_zone_groups.begin_create_or_update(context.group, endpoint.name, "default", body),
+        write=lambda body: network.private_dns_zone_groups.begin_create_or_update(
+            context.group, endpoint.name, "default", body
+        ),
     )

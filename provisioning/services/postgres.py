@@ -30,12 +30,17 @@ def desired_server(plan: DeploymentPlan, password: str = PASSWORD_PLACEHOLDER) -
                 "version": plan.postgres.version,
                 "createMode": "Create",
                 "storage": {"storageSizeGB": plan.postgres.storage_gb, "autoGrow": "Disabled"},
-                "backup": {"backupRetentionDays": plan.postgres.backup_retention_days, "geoRedundantBackup": "Disabled"},
+                "backup": {
+                    "backupRetentionDays": plan.postgres.backup_retention_days,
+                    "geoRedundantBackup": "Disabled",
+                },
                 "highAvailability": {"mode": "Disabled"},
                 # VNet-injected: a delegated subnet and a private DNS zone, no public access.
                 "network": {
                     "delegatedSubnetResourceId": plan.subnet_id(names.postgres_subnet),
-                    "privateDnsZoneArmResourceId": plan.resource_id("Microsoft.Network/privateDnsZones", names.postgres_dns_zone),
+                    "privateDnsZoneArmResourceId": plan.resource_id(
+                        "Microsoft.Network/privateDnsZones", names.postgres_dns_zone
+                    ),
                     "publicNetworkAccess": "Disabled",
                 },
             },
@@ -44,7 +49,11 @@ def desired_server(plan: DeploymentPlan, password: str = PASSWORD_PLACEHOLDER) -
         write_only=("properties.administratorLoginPassword", "properties.createMode"),
         depends_on=(
             plan.resource_id("Microsoft.Network/virtualNetworks", names.virtual_network),
-            plan.resource_id("Microsoft.Network/privateDnsZones/virtualNetworkLinks", names.postgres_dns_zone, f"link-{names.virtual_network}"),
+            plan.resource_id(
+                "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+                names.postgres_dns_zone,
+                f"link-{names.virtual_network}",
+            ),
         ),
     )
 
@@ -55,7 +64,9 @@ def desired_database(plan: DeploymentPlan) -> Desired:
         title="PostgreSQL database",
         resource_type="Microsoft.DBforPostgreSQL/flexibleServers/databases",
         name=f"{names.postgres}/{names.postgres_database}",
-        resource_id=plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers/databases", names.postgres, names.postgres_database),
+        resource_id=plan.resource_id(
+            "Microsoft.DBforPostgreSQL/flexibleServers/databases", names.postgres, names.postgres_database
+        ),
         api_version=API_VERSION,
         body={"properties": {"charset": "UTF8", "collation": "en_US.utf8"}},
         depends_on=(plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", names.postgres),),

@@ -65,7 +65,10 @@ def desired_database(plan: DeploymentPlan, region: Region | None = None) -> Desi
         api_version=API_VERSION,
         body={"properties": properties},
         write_only=write_only,
-        depends_on=(plan.redis_id(region.names), *(plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index])),
+        depends_on=(
+            plan.redis_id(region.names),
+            *(plan.redis_database_id(r.names) for r in plan.region_plans()[: region.index]),
+        ),
     )
 
 
@@ -124,7 +127,9 @@ def provision_managed_redis(context: Context, region: Region | None = None) -> d
         context,
         database,
         read=lambda: client.databases.get(context.group, names.redis, names.redis_database),
-        write=lambda body: client.databases.begin_create(context.group, names.redis, names.redis_database, to_model(Database, body)),
+        write=lambda body: client.databases.begin_create(
+            context.group, names.redis, names.redis_database, to_model(Database, body)
+        ),
     )
     context.facts[f"redis_host:{region.location}"] = current.get("properties", {}).get("hostName", "")
     return current

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 import time
 from typing import Any
 
@@ -74,7 +73,10 @@ def desired_site(plan: DeploymentPlan, region: Region | None = None) -> Desired:
         },
         # GET on a site returns a mostly-empty siteConfig; it is compared via config/web instead.
         write_only=("properties.siteConfig",),
-        depends_on=(plan.resource_id("Microsoft.Web/serverfarms", names.app_service_plan), plan.virtual_network_id(names)),
+        depends_on=(
+            plan.resource_id("Microsoft.Web/serverfarms", names.app_service_plan),
+            plan.virtual_network_id(names),
+        ),
     )
 
 
@@ -188,7 +190,9 @@ def provision_app_settings(context: Context, wanted: dict[str, str], region: Reg
     started = time.monotonic()
     context.reporter.step_started("App settings", name)
     with azure_errors(f"reading the app settings of {name}"):
-        current = dict((read_or_none(lambda: sites.list_application_settings(context.group, name)) or {}).get("properties") or {})
+        current = dict(
+            (read_or_none(lambda: sites.list_application_settings(context.group, name)) or {}).get("properties") or {}
+        )
     merged = {**current, **wanted}
     if not differences(merged, current) and set(merged) == set(current):
         context.reporter.step_done("App settings", "unchanged", resource_id, time.monotonic() - started)

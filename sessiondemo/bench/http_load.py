@@ -67,11 +67,22 @@ class Browser:
 def gunicorn(environment: dict[str, str], directory: Path, workers: int = 4) -> Iterator[int]:
     """Serve the bench app with ``environment``; yield the port; stop it afterwards."""
     port = free_port()
-    log = open(directory / f"gunicorn-{port}.log", "wb")
+    log = open(directory / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed when the server stops
     command = [
-        sys.executable, "-m", "gunicorn", "sessiondemo.bench.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-        "--log-level", "warning", "--timeout", "60",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "sessiondemo.bench.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
     ]
     # The working directory holds no gunicorn.conf.py: the bench runs without telemetry export.
     process = subprocess.Popen(command, cwd=directory, env=environment, stdout=subprocess.DEVNULL, stderr=log)

@@ -55,7 +55,14 @@ def request_costs(engine: str) -> dict[str, dict[str, int]]:
         return {"round_trips": sent.round_trips, "commands": sent.commands, "sql_queries": len(queries)}
 
     warm = Client()
-    for path in ("/bench/write", "/bench/write?theme=light", "/bench/add", "/bench/read", "/bench/login", "/bench/read"):
+    for path in (
+        "/bench/write",
+        "/bench/write?theme=light",
+        "/bench/add",
+        "/bench/read",
+        "/bench/login",
+        "/bench/read",
+    ):
         warm.get(path)
     browser = Client()
     browser.get("/bench/add")  # an anonymous shopper with a cart

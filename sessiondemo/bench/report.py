@@ -16,8 +16,16 @@ def _trips(request: dict[str, int]) -> str:
 
 def engine_table(results: dict[str, Any]) -> str:
     headers = [
-        "engine", "read-only (signed in)", "modifying", "add to cart", "login",
-        "load+save p50/p99 ms", "req/s read", "req/s write", "bytes/session", "kept of adds",
+        "engine",
+        "read-only (signed in)",
+        "modifying",
+        "add to cart",
+        "login",
+        "load+save p50/p99 ms",
+        "req/s read",
+        "req/s write",
+        "bytes/session",
+        "kept of adds",
     ]
     rows = []
     for engine in ENGINES:
@@ -27,18 +35,21 @@ def engine_table(results: dict[str, Any]) -> str:
         requests = figures["requests"]
         http = figures.get("http", {})
         adds = http.get("concurrent_adds", {})
-        rows.append([
-            engine.name,
-            _trips(requests["read_only_signed_in"]),
-            _trips(requests["modifying"]),
-            _trips(requests["add_to_cart"]),
-            _trips(requests["login"]),
-            f"{figures['latency']['load_save']['p50_ms']:.3f} / {figures['latency']['load_save']['p99_ms']:.3f}",
-            f"{http.get('read_only', {}).get('requests_per_s', '-')}",
-            f"{http.get('modifying', {}).get('requests_per_s', '-')}",
-            f"{figures['stored']['bytes']}",
-            f"{adds.get('kept', '-')} of {adds.get('adds', '-')}" + (f" ({adds['failed']} failed)" if adds.get("failed") else ""),
-        ])
+        rows.append(
+            [
+                engine.name,
+                _trips(requests["read_only_signed_in"]),
+                _trips(requests["modifying"]),
+                _trips(requests["add_to_cart"]),
+                _trips(requests["login"]),
+                f"{figures['latency']['load_save']['p50_ms']:.3f} / {figures['latency']['load_save']['p99_ms']:.3f}",
+                f"{http.get('read_only', {}).get('requests_per_s', '-')}",
+                f"{http.get('modifying', {}).get('requests_per_s', '-')}",
+                f"{figures['stored']['bytes']}",
+                f"{adds.get('kept', '-')} of {adds.get('adds', '-')}"
+                + (f" ({adds['failed']} failed)" if adds.get("failed") else ""),
+            ]
+        )
     return _format(headers, rows)
 
 
@@ -56,27 +67,32 @@ def scale_table(results: dict[str, Any]) -> str:
 
 
 def _format(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     lines = [
-        "| " + " | ".join(header.ljust(width) for header, width in zip(headers, widths)) + " |",
+        "| " + " | ".join(header.ljust(width) for header, width in zip(headers, widths, strict=False)) + " |",
         "|" + "|".join("-" * (width + 2) for width in widths) + "|",
     ]
-    lines += ["| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + " |"
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
 def full_report(results: dict[str, Any]) -> str:
     machine = results["machine"]
     ping = results.get("ping", {})
-    return "\n\n".join([
-        f"Session engines, {results['date']} on {machine['description']}.",
-        "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
-        engine_table(results),
-        f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms. "
-        f"Load average at start {_load(results, 'start')}, at end {_load(results, 'end')}.",
-        "Scale run (this project's engine):",
-        scale_table(results),
-    ])
+    return "\n\n".join(
+        [
+            f"Session engines, {results['date']} on {machine['description']}.",
+            "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
+            engine_table(results),
+            f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms. "
+            f"Load average at start {_load(results, 'start')}, at end {_load(results, 'end')}.",
+            "Scale run (this project's engine):",
+            scale_table(results),
+        ]
+    )
 
 
 def _load(results: dict[str, Any], moment: str) -> str:
@@ -102,15 +118,23 @@ def write_chart(results: dict[str, Any], directory: Path) -> Path:
     kinds = ("read_only_signed_in", "modifying", "login")
     width = 0.25
     for offset, kind in enumerate(kinds):
-        axes[0][0].bar([i + offset * width for i in range(len(names))],
-                       [f["requests"][kind]["round_trips"] for f in figures], width, label=kind.replace("_", " "))
+        axes[0][0].bar(
+            [i + offset * width for i in range(len(names))],
+            [f["requests"][kind]["round_trips"] for f in figures],
+            width,
+            label=kind.replace("_", " "),
+        )
     axes[0][0].set_title("Redis round trips per request")
     axes[0][0].set_xticks([i + width for i in range(len(names))], names, rotation=20, ha="right", fontsize=8)
     axes[0][0].legend(fontsize=8)
 
     axes[0][1].bar(names, [f["latency"]["load_save"]["p50_ms"] for f in figures], label="p50")
-    axes[0][1].bar(names, [f["latency"]["load_save"]["p99_ms"] - f["latency"]["load_save"]["p50_ms"] for f in figures],
-                   bottom=[f["latency"]["load_save"]["p50_ms"] for f in figures], label="p99")
+    axes[0][1].bar(
+        names,
+        [f["latency"]["load_save"]["p99_ms"] - f["latency"]["load_save"]["p50_ms"] for f in figures],
+        bottom=[f["latency"]["load_save"]["p50_ms"] for f in figures],
+        label="p99",
+    )
     axes[0][1].set_title("In-process load + save (ms)")
     axes[0][1].tick_params(axis="x", labelrotation=20, labelsize=8)
     axes[0][1].legend(fontsize=8)

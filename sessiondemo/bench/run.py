@@ -43,8 +43,13 @@ def machine_description(redis_version: str) -> dict[str, Any]:
                 system = line.split("=", 1)[1].strip('"')
     cores = os.cpu_count() or 0
     description = f"{cores} cores, {system}, Python {platform.python_version()}, redis {redis_version}"
-    return {"cores": cores, "system": system, "python": platform.python_version(), "redis": redis_version,
-            "description": description}
+    return {
+        "cores": cores,
+        "system": system,
+        "python": platform.python_version(),
+        "redis": redis_version,
+        "description": description,
+    }
 
 
 def engine_environment(engine: Engine, redis_url: str, directory: Path) -> dict[str, str]:
@@ -68,16 +73,31 @@ def engine_environment(engine: Engine, redis_url: str, directory: Path) -> dict[
 def run_python(arguments: list[str], environment: dict[str, str], directory: Path, what: str) -> None:
     log = directory / f"{what.replace(' ', '-')}.log"
     with open(log, "wb") as output:
-        result = subprocess.run([sys.executable, *arguments], cwd=directory, env=environment,
-                                stdout=output, stderr=subprocess.STDOUT, timeout=900)
+        result = subprocess.run(
+            [sys.executable, *arguments],
+            cwd=directory,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=900,
+        )
     if result.returncode != 0:
-        raise BenchmarkError(f"The {what} step failed (exit {result.returncode}); its output:\n{log.read_text()[-3000:]}")
+        raise BenchmarkError(
+            f"The {what} step failed (exit {result.returncode}); its output:\n{log.read_text()[-3000:]}"
+        )
 
 
 def measure_in_process(engine: Engine, environment: dict[str, str], directory: Path, plan: Plan) -> dict[str, Any]:
     result = directory / f"measure-{engine.name}.json"
-    arguments = ["-m", "sessiondemo.bench.measure", engine.name, "--iterations", str(plan.iterations),
-                 "--result", str(result)]
+    arguments = [
+        "-m",
+        "sessiondemo.bench.measure",
+        engine.name,
+        "--iterations",
+        str(plan.iterations),
+        "--result",
+        str(result),
+    ]
     if engine.name == "redis":
         arguments += ["--ping", "--scale", ",".join(str(scale) for scale in plan.scales)]
     run_python(arguments, environment, directory, f"measure {engine.name}")
@@ -115,8 +135,12 @@ def run_benchmark(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
             }
             say("Creating the benchmark's SQLite database ...")
             database_environment = engine_environment(ENGINES[3], redis.url, directory)
-            run_python([str(settings.BASE_DIR / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                       database_environment, directory, "migrate")
+            run_python(
+                [str(settings.BASE_DIR / "manage.py"), "migrate", "--noinput", "-v", "0"],
+                database_environment,
+                directory,
+                "migrate",
+            )
             for engine in ENGINES:
                 redis.client().flushall()
                 environment = engine_environment(engine, redis.url, directory)

@@ -32,7 +32,9 @@ def populate(first: int, count: int) -> None:
         client.eval(POPULATE, 0, settings.REDIS_KEY_PREFIX, start, size, now_ms, lifetime_ms)
 
 
-def measure_at_scales(scales: list[int], iterations: int, measure: Callable[[], dict[str, Any]]) -> list[dict[str, Any]]:
+def measure_at_scales(
+    scales: list[int], iterations: int, measure: Callable[[], dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Grow the store to each size in turn and measure there; returns one row per size."""
     client = get_redis()
     baseline_keys = client.dbsize()
@@ -46,12 +48,14 @@ def measure_at_scales(scales: list[int], iterations: int, measure: Callable[[], 
         filled_in = time.perf_counter() - started
         figures = measure()
         memory = used_memory() - baseline_memory
-        rows.append({
-            "sessions": target,
-            "keys": client.dbsize() - baseline_keys,
-            "populate_s": round(filled_in, 2),
-            "load": figures["load"],
-            "load_save": figures["load_save"],
-            "memory_bytes_per_session": round(memory / target, 1),
-        })
+        rows.append(
+            {
+                "sessions": target,
+                "keys": client.dbsize() - baseline_keys,
+                "populate_s": round(filled_in, 2),
+                "load": figures["load"],
+                "load_save": figures["load_save"],
+                "memory_bytes_per_session": round(memory / target, 1),
+            }
+        )
     return rows

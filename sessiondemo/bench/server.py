@@ -29,13 +29,23 @@ class BenchRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "BenchRedis":
+    def start(self) -> BenchRedis:
         self.port = self.port or free_port()
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [
-            redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
-            "--dir", str(self.directory), "--save", "", "--appendonly", "no",
-            "--logfile", str(self.directory / "redis.log"),
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(self.directory / "redis.log"),
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10

@@ -27,13 +27,13 @@ def count_commands(packed: bytes | list | tuple) -> int:
     """The number of RESP commands in a packed send (a pipeline packs several)."""
     data = b"".join(bytes(chunk) for chunk in packed) if isinstance(packed, (list, tuple)) else bytes(packed)
     commands, position = 0, 0
-    while position < len(data) and data[position:position + 1] == b"*":
+    while position < len(data) and data[position : position + 1] == b"*":
         end = data.index(b"\r\n", position)
-        arguments = int(data[position + 1:end])
+        arguments = int(data[position + 1 : end])
         position = end + 2
         for _ in range(arguments):
             end = data.index(b"\r\n", position)
-            length = int(data[position + 1:end])
+            length = int(data[position + 1 : end])
             position = end + 2 + length + 2
         commands += 1
     return commands

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from redis.cluster import RedisCluster
+
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis, process_round_trips
 from sessiondemo.sessions import stats
 
@@ -213,7 +214,7 @@ def _cumulative_buckets(histogram: dict[str, Any], bounds: list[float]) -> list[
     # stats keeps one count per bucket, the last being above every bound; Prometheus wants running totals.
     running = 0
     buckets = []
-    for bound, count in zip([*map(str, bounds), "+Inf"], histogram["buckets"]):
+    for bound, count in zip([*map(str, bounds), "+Inf"], histogram["buckets"], strict=False):
         running += count
         buckets.append((bound, running))
     return buckets
@@ -254,7 +255,9 @@ class SessionFiguresCollector(Collector):
             latency.add_metric([operation], buckets, histogram["sum"])
         yield latency
         yield GaugeMetricFamily(
-            "sessiondemo_session_bytes", "Mean bytes a saved session takes in Redis.", value=figures["bytes_per_session"]
+            "sessiondemo_session_bytes",
+            "Mean bytes a saved session takes in Redis.",
+            value=figures["bytes_per_session"],
         )
         yield GaugeMetricFamily(
             "sessiondemo_session_compression_ratio",
@@ -288,7 +291,9 @@ class RedisInfoCollector(Collector):
 
     def collect(self):
         sample = redis_info.sample()
-        yield GaugeMetricFamily("sessiondemo_redis_up", "1 when Redis answered INFO.", value=0 if "error" in sample else 1)
+        yield GaugeMetricFamily(
+            "sessiondemo_redis_up", "1 when Redis answered INFO.", value=0 if "error" in sample else 1
+        )
         if "error" in sample:
             return
         for field, name, documentation in self.GAUGES:
@@ -326,4 +331,6 @@ class _InstancesCollector(Collector):
         self.count = count
 
     def collect(self):
-        yield GaugeMetricFamily("sessiondemo_instances", "Worker processes that published within the time to live.", value=self.count)
+        yield GaugeMetricFamily(
+            "sessiondemo_instances", "Worker processes that published within the time to live.", value=self.count
+        )

@@ -84,7 +84,9 @@ class Publisher:
             self._used_memory = _write(worker_name(instance), json.dumps(payload, separators=(",", ":")))
         except REDIS_FAILURES as error:
             # The request it rides on goes on: its answer does not depend on the figures.
-            logger.warning("Publishing the ops figures of %s to Redis failed. %s", instance, describe_redis_error(error))
+            logger.warning(
+                "Publishing the ops figures of %s to Redis failed. %s", instance, describe_redis_error(error)
+            )
             return False
         return True
 
@@ -164,7 +166,7 @@ def read_instances() -> list[dict[str, Any]]:
 def rate_series(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Turn cumulative samples into per-interval points: requests/s, hit rate, memory."""
     points = []
-    for before, after in zip(history, history[1:]):
+    for before, after in zip(history, history[1:], strict=False):
         seconds = after["t"] - before["t"]
         requests = after["requests"] - before["requests"]
         hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
@@ -192,7 +194,9 @@ def site_series(series_by_instance: list[list[dict[str, Any]]], interval: float)
         own: dict[float, list[float]] = {}
         for point in series:
             t = round(point["t"] / interval) * interval if interval else point["t"]
-            bucket = buckets.setdefault(t, {"t": t, "requests_per_sec": 0.0, "hits": 0, "misses": 0, "used_memory": None})
+            bucket = buckets.setdefault(
+                t, {"t": t, "requests_per_sec": 0.0, "hits": 0, "misses": 0, "used_memory": None}
+            )
             bucket["hits"] += point["hits"]
             bucket["misses"] += point["misses"]
             if point["used_memory"] is not None:
@@ -212,13 +216,15 @@ def site_series(series_by_instance: list[list[dict[str, Any]]], interval: float)
 def _add_histogram(total: dict[str, Any], histogram: dict[str, Any]) -> None:
     total["count"] += histogram["count"]
     total["sum"] += histogram["sum"]
-    total["buckets"] = [a + b for a, b in zip(total["buckets"], histogram["buckets"])] or list(histogram["buckets"])
+    total["buckets"] = [a + b for a, b in zip(total["buckets"], histogram["buckets"], strict=False)] or list(
+        histogram["buckets"]
+    )
 
 
 def site_figures(instances: list[dict[str, Any]]) -> dict[str, Any]:
     """The instances' figures added up; averages weighted by each instance's saves."""
     total: dict[str, Any] = {
-        "events": {name: 0 for name in stats.EVENTS},
+        "events": dict.fromkeys(stats.EVENTS, 0),
         "redis_errors": {},
         "latency": {},
         "latency_bucket_bounds": list(stats.LATENCY_BUCKETS),

@@ -13,10 +13,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from sessiondemo.client_address import client_ip
 from sessiondemo.instance import instance_name
 from sessiondemo.observability import metrics, ops
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error
-from sessiondemo.client_address import client_ip
 
 security_logger = logging.getLogger("django.security.metrics")
 
@@ -70,8 +70,11 @@ def site_metrics() -> HttpResponse:
     except REDIS_FAILURES as error:
         problem = describe_redis_error(error)
         ops.logger.warning("Reading the site's figures from Redis failed. %s", problem)
-        return HttpResponse(f"The site's figures are missing because Redis did not answer. {problem}\n",
-                            status=503, content_type="text/plain")
+        return HttpResponse(
+            f"The site's figures are missing because Redis did not answer. {problem}\n",
+            status=503,
+            content_type="text/plain",
+        )
     text = metrics.site_prometheus_text(instances, ops.site_figures(instances))
     return HttpResponse(text, content_type=CONTENT_TYPE_LATEST)
 

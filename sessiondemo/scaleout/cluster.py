@@ -159,7 +159,7 @@ class Cluster:
         return environment
 
     # --- the whole cluster -------------------------------------------------------
-    def start(self, announce=print) -> "Cluster":
+    def start(self, announce=print) -> Cluster:
         """Check the ports, write the proxy's files, migrate, start everything, wait until it answers."""
         binary = nginx.nginx_binary()  # first: without nginx nothing else is worth doing
         self._check_ports_free()
@@ -167,8 +167,10 @@ class Cluster:
         try:
             announce("Migrating the database ...")
             self.migrate()
-            announce(f"Starting {len(self.instances)} gunicorn instance(s) on ports "
-                     f"{self.settings.instance_ports[0]}-{self.settings.instance_ports[-1]} ...")
+            announce(
+                f"Starting {len(self.instances)} gunicorn instance(s) on ports "
+                f"{self.settings.instance_ports[0]}-{self.settings.instance_ports[-1]} ..."
+            )
             for instance in self.instances:
                 instance.start()
             for index in range(1, len(self.instances) + 1):
@@ -195,8 +197,12 @@ class Cluster:
         layout = self._proxy_layout(CertificateFiles(self.directory / "tls"))
         lines = [f"manage.py migrate --noinput  (DATABASE_URL={self.environment().get('DATABASE_URL', 'the default')})"]
         lines += [f"{instance.name}: {' '.join(instance.command)}" for instance in self.instances]
-        lines += [f"nginx: {' '.join(nginx.command(nginx.nginx_binary(), layout))}", "",
-                  f"{layout.config_file}:", nginx.render_config(layout)]
+        lines += [
+            f"nginx: {' '.join(nginx.command(nginx.nginx_binary(), layout))}",
+            "",
+            f"{layout.config_file}:",
+            nginx.render_config(layout),
+        ]
         return "\n".join(lines)
 
     def stop(self) -> None:
@@ -209,7 +215,7 @@ class Cluster:
         for instance in self.instances:
             instance.wait_stopped(deadline)
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start(announce=lambda message: None)
 
     def __exit__(self, *exc_info: object) -> None:
@@ -219,8 +225,11 @@ class Cluster:
         """Run ``manage.py migrate`` once, with the instances' environment, before any instance starts."""
         result = subprocess.run(
             [self.settings.python, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-            cwd=self.settings.project_directory, env=self.environment(),
-            capture_output=True, text=True, timeout=300,
+            cwd=self.settings.project_directory,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if result.returncode != 0:
             raise ClusterError(f"manage.py migrate failed, so no instance was started:\n{result.stderr[-3000:]}")
@@ -241,8 +250,10 @@ class Cluster:
                 for instance in self.instances:
                     if not instance.running and instance.name not in reported:
                         reported.add(instance.name)
-                        on_exit(f"{instance.name} exited (code {instance.exit_code}); the others keep serving. "
-                                f"Its log: {instance.log_file}")
+                        on_exit(
+                            f"{instance.name} exited (code {instance.exit_code}); the others keep serving. "
+                            f"Its log: {instance.log_file}"
+                        )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -288,8 +299,9 @@ class Cluster:
         while time.monotonic() < deadline:
             if self.proxy is None or not self.proxy.running:
                 code = self.proxy.exit_code if self.proxy else None
-                raise ClusterError(f"nginx exited with code {code} while starting:\n"
-                                   f"{self.proxy.log_tail() if self.proxy else ''}")
+                raise ClusterError(
+                    f"nginx exited with code {code} while starting:\n{self.proxy.log_tail() if self.proxy else ''}"
+                )
             connection = http.client.HTTPSConnection("127.0.0.1", self.settings.https_port, timeout=2, context=context)
             if _answers(connection):
                 return
@@ -305,16 +317,27 @@ class Cluster:
     def _instance_process(self, index: int) -> ChildProcess:
         port = self.settings.instance_ports[index - 1]
         command = [
-            self.settings.python, "-m", "gunicorn", "sessiondemo.wsgi:application",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(self.settings.workers),
+            self.settings.python,
+            "-m",
+            "gunicorn",
+            "sessiondemo.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(self.settings.workers),
             # App Service's startup command names the same configuration file and timeout.
-            "--config", str(self.settings.project_directory / "gunicorn.conf.py"),
-            "--timeout", "60",
-            "--graceful-timeout", "5",
-            "--forwarded-allow-ips", "127.0.0.1",
-            "--access-logfile", "-",
-            "--error-logfile", "-",
+            "--config",
+            str(self.settings.project_directory / "gunicorn.conf.py"),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
         ]
         return ChildProcess(
             name=instance_name(index),

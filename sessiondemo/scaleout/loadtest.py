@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from collections.abc import Callable, Iterable
 
 from sessiondemo.scaleout.cluster import PROJECT_DIRECTORY, Cluster, ClusterError, ClusterSettings
 
@@ -49,14 +48,37 @@ def run_locust(cluster: Cluster, users: int, spawn_rate: float, run_time: str, o
     output.mkdir(parents=True, exist_ok=True)
     prefix = output / f"instances-{cluster.settings.instances}"
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", run_time,
-        "--host", cluster.url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "5",
-        "--loglevel", "WARNING",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        run_time,
+        "--host",
+        cluster.url,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "5",
+        "--loglevel",
+        "WARNING",
     ]
     environment = {**cluster.environment(), "LOADTEST_CA_FILE": str(cluster.certificate.authority)}
-    result = subprocess.run(command, cwd=PROJECT_DIRECTORY, env=environment, capture_output=True, text=True,
-                            timeout=_seconds(run_time) + 120)
+    result = subprocess.run(
+        command,
+        cwd=PROJECT_DIRECTORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=_seconds(run_time) + 120,
+    )
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise ClusterError(f"locust wrote no figures (exit code {result.returncode}):\n{result.stderr[-3000:]}")
@@ -93,10 +115,15 @@ def read_locust_stats(path: Path, instances: int, users: int, run_time: str) -> 
         raise ClusterError(f"{path} has no Aggregated row; did locust send any request?")
     row = rows[0]
     return LoadTestResult(
-        instances=instances, users=users, run_time=run_time,
-        requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
+        instances=instances,
+        users=users,
+        run_time=run_time,
+        requests=int(row["Request Count"]),
+        failures=int(row["Failure Count"]),
         requests_per_second=float(row["Requests/s"]),
-        p50_ms=float(row["50%"]), p95_ms=float(row["95%"]), p99_ms=float(row["99%"]),
+        p50_ms=float(row["50%"]),
+        p95_ms=float(row["95%"]),
+        p99_ms=float(row["99%"]),
     )
 
 

@@ -80,10 +80,8 @@ class ChildProcess:
         if self.process is None:
             return
         remaining = max(0.0, deadline - time.monotonic())
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -31,7 +31,7 @@ class LuaScript:
     sha: str
 
     @classmethod
-    def from_file(cls, name: str) -> "LuaScript":
+    def from_file(cls, name: str) -> LuaScript:
         source = (LUA_DIR / "_prelude.lua").read_text() + (LUA_DIR / f"{name}.lua").read_text()
         return cls(name=name, source=source, sha=hashlib.sha1(source.encode()).hexdigest())
 
@@ -54,10 +54,7 @@ class LuaScript:
 
 def load_scripts(client: RedisClient, key: str) -> None:
     """SCRIPT LOAD every script, in one round trip, on the server that holds ``key``."""
-    if isinstance(client, RedisCluster):
-        server = client.get_node_from_key(key).redis_connection
-    else:
-        server = client
+    server = client.get_node_from_key(key).redis_connection if isinstance(client, RedisCluster) else client
     pipeline = server.pipeline(transaction=False)
     for script in ALL_SCRIPTS:
         pipeline.execute_command("SCRIPT LOAD", script.source)
@@ -101,7 +98,7 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step]) -> list[Any]:
             pipeline.execute_command(*step.args)
     replies = pipeline.execute(raise_on_error=False)
     first_error: Exception | None = None
-    for index, (step, reply) in enumerate(zip(steps, replies)):
+    for index, (step, reply) in enumerate(zip(steps, replies, strict=False)):
         if isinstance(reply, NoScriptError) and isinstance(step, ScriptCall):
             replies[index] = step.script.evaluate(client, step.keys, step.args)
         elif isinstance(reply, Exception) and first_error is None:
@@ -130,7 +127,9 @@ def load_scripts_everywhere(client: RedisClient) -> None:
 
     Optional (the fallback covers it); the benchmark and the tests call it for steady numbers.
     """
-    servers = [node.redis_connection for node in client.get_primaries()] if isinstance(client, RedisCluster) else [client]
+    servers = (
+        [node.redis_connection for node in client.get_primaries()] if isinstance(client, RedisCluster) else [client]
+    )
     for server in servers:
         pipeline = server.pipeline(transaction=False)
         for script in ALL_SCRIPTS:

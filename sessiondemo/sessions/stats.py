@@ -45,7 +45,7 @@ def reset() -> None:
     with _lock:
         _state.clear()
         _state.update(
-            events={name: 0 for name in EVENTS},
+            events=dict.fromkeys(EVENTS, 0),
             redis_errors={},
             latency={"load": _empty_histogram(), "save": _empty_histogram()},
             stored_bytes=_empty_histogram() | {"buckets": []},
@@ -129,7 +129,9 @@ def snapshot() -> dict[str, Any]:
             },
             "latency_bucket_bounds": list(LATENCY_BUCKETS),
             "bytes_per_session": (
-                _state["stored_bytes"]["sum"] / _state["stored_bytes"]["count"] if _state["stored_bytes"]["count"] else 0
+                _state["stored_bytes"]["sum"] / _state["stored_bytes"]["count"]
+                if _state["stored_bytes"]["count"]
+                else 0
             ),
             "compression_ratio": (
                 _state["raw_bytes_total"] / _state["stored_bytes_total"] if _state["stored_bytes_total"] else 1.0

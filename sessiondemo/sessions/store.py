@@ -21,8 +21,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase, UpdateError
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.utils.crypto import get_random_string
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.auth.err import RequestTokenErr, TokenRenewalErr
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -124,8 +124,16 @@ class SessionStore(SessionBase):
         """Read the session in one round trip; the script slides the idle expiry as it reads."""
         started = time.perf_counter()
         digest = session_digest(self.session_key)
-        args = [self._now_arg(), self.idle_ms, self.absolute_ms, self.grace_ms,
-                self.instance, self.ip, self.user_agent, *self._carried_fields()]
+        args = [
+            self._now_arg(),
+            self.idle_ms,
+            self.absolute_ms,
+            self.grace_ms,
+            self.instance,
+            self.ip,
+            self.user_agent,
+            *self._carried_fields(),
+        ]
         try:
             with redis_errors("load"):
                 reply = LOAD(self.redis, [session_hash_key(digest)], args)
@@ -242,7 +250,7 @@ class SessionStore(SessionBase):
 
     # --- counters: the cart's atomic increments ---------------------------------------
 
-    def counters(self, name: str) -> "RedisCounterMap":
+    def counters(self, name: str) -> RedisCounterMap:
         """The counter map ``name`` of this session (for example the cart: sku -> quantity)."""
         if ":" in name:
             raise ValueError(f"A counter map name cannot contain ':', and {name!r} does.")
@@ -335,10 +343,10 @@ class SessionStore(SessionBase):
         for raw_field, value in fields:
             field = raw_field.decode()
             if field.startswith(DATA_PREFIX):
-                data[field[len(DATA_PREFIX):]] = codec.decode(value, self.max_bytes)
+                data[field[len(DATA_PREFIX) :]] = codec.decode(value, self.max_bytes)
                 self._stored[field] = value
             elif field.startswith(COUNTER_PREFIX):
-                name, _, counter = field[len(COUNTER_PREFIX):].partition(":")
+                name, _, counter = field[len(COUNTER_PREFIX) :].partition(":")
                 try:
                     self._counters.setdefault(name, {})[counter] = int(value)
                 except ValueError as error:
@@ -398,8 +406,13 @@ class SessionStore(SessionBase):
 
     def _save_args(self, to_set: dict[str, bytes], to_delete: list[str], user_id: str) -> list[Any]:
         args: list[Any] = [
-            self._now_arg(), self.idle_ms, self.absolute_ms, self.grace_ms,
-            len(to_set), len(to_delete), "1" if self._cleared else "0",
+            self._now_arg(),
+            self.idle_ms,
+            self.absolute_ms,
+            self.grace_ms,
+            len(to_set),
+            len(to_delete),
+            "1" if self._cleared else "0",
         ]
         for field, value in to_set.items():
             args += [field, value, fingerprint(self._stored.get(field))]
@@ -506,4 +519,4 @@ class RedisCounterMap:
 
 
 def _pairs(flat: list[bytes]) -> list[tuple[bytes, bytes]]:
-    return list(zip(flat[0::2], flat[1::2]))
+    return list(zip(flat[0::2], flat[1::2], strict=False))

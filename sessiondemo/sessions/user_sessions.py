@@ -43,16 +43,21 @@ def list_user_sessions(user_id: int | str, current_session_key: str | None = Non
     now_ms = _now_ms()
     lifetime_ms = (settings.SESSION_ABSOLUTE_TIMEOUT + settings.SESSION_GRACE_PERIOD) * 1000
     with redis_errors("listing"):
-        _, digests = run_pipeline(client, [
-            Command(("ZREMRANGEBYSCORE", index, "-inf", now_ms - lifetime_ms)),
-            Command(("ZRANGE", index, 0, -1)),
-        ])
+        _, digests = run_pipeline(
+            client,
+            [
+                Command(("ZREMRANGEBYSCORE", index, "-inf", now_ms - lifetime_ms)),
+                Command(("ZRANGE", index, 0, -1)),
+            ],
+        )
         digests = [digest.decode() for digest in digests]
         metas = run_pipeline(client, [Command(("HMGET", session_hash_key(d), *META_FIELDS)) for d in digests])
     current = session_digest(current_session_key) if current_session_key else None
     sessions, stale = [], []
-    for digest, meta in zip(digests, metas):
-        session = _active_session(digest, user_id, dict(zip(META_FIELDS, meta)), now_ms, digest == current)
+    for digest, meta in zip(digests, metas, strict=False):
+        session = _active_session(
+            digest, user_id, dict(zip(META_FIELDS, meta, strict=False)), now_ms, digest == current
+        )
         if session is None:
             stale.append(digest)
         else:

@@ -91,7 +91,11 @@ def test_password_change_keeps_this_session_logged_in(browser, alice):
     browser.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     response = browser.post(
         "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": "another long passphrase", "new_password2": "another long passphrase"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another long passphrase",
+            "new_password2": "another long passphrase",
+        },
         follow=True,
     )
     assert response.status_code == 200

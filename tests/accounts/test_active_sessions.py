@@ -9,7 +9,9 @@ from django.test import Client
 
 PASSWORD = "correct horse battery staple"
 
-pytestmark = pytest.mark.skipif(settings.SESSION_BACKEND != "redis", reason="only the project's engine indexes sessions")
+pytestmark = pytest.mark.skipif(
+    settings.SESSION_BACKEND != "redis", reason="only the project's engine indexes sessions"
+)
 
 
 @pytest.fixture
@@ -70,7 +72,11 @@ def test_a_password_change_signs_out_every_other_session(dave):
     laptop, phone = signed_in(FIREFOX), signed_in(IPHONE)
     response = laptop.post(
         "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase",
+            "new_password2": "a brand new passphrase",
+        },
         follow=True,
     )
     assert "1 other session signed out" in " ".join(str(m) for m in response.context["messages"])

@@ -30,7 +30,11 @@ def test_adding_increments_and_the_cart_reports_lines_and_totals(api):
     cart = cart_of(api)
     lines = {item["sku"]: item for item in cart["items"]}
     assert lines["TEA-001"] == {
-        "sku": "TEA-001", "name": "Assam Breakfast", "quantity": 3, "unit_price": "7.50", "line_total": "22.50",
+        "sku": "TEA-001",
+        "name": "Assam Breakfast",
+        "quantity": 3,
+        "unit_price": "7.50",
+        "line_total": "22.50",
     }
     assert cart["count"] == 4
     assert cart["total"] == "51.50"

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -38,9 +37,22 @@ def start_gunicorn(name: str, port: int, redis_url: str, log: Path) -> subproces
         "APPLICATIONINSIGHTS_CONNECTION_STRING": "",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "sessiondemo.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"],
-        cwd=REPO, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "sessiondemo.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "30",
+        ],
+        cwd=REPO,
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 

@@ -20,7 +20,9 @@ def families(response) -> dict:
 
 
 def sample_value(family, name: str, **labels) -> float:
-    return next(s.value for s in family.samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    return next(
+        s.value for s in family.samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def test_metrics_without_a_token_is_refused_with_401_and_a_bearer_challenge(client, redis_url, metrics_token, db):

@@ -16,8 +16,14 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 STRICT_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
@@ -48,7 +54,7 @@ def generate_traffic_from_two_instances(api, settings) -> None:
     """
     settings.OPS_PUBLISH_INTERVAL = 0.25
     second = ops.Publisher()
-    for round_number in range(6):
+    for _round in range(6):
         for sku in ("TEA-001", "TEA-002", "ACC-001"):
             api.send("POST", "/api/cart/items", {"sku": sku})
         api.get("/api/cart")
@@ -75,10 +81,14 @@ def check_the_ops_page(browser, url: str, session_cookie: str) -> None:
     # The site has no favicon (not this page's business); every other resource must load.
     page.on(
         "response",
-        lambda answer: answer.status >= 400 and not answer.url.endswith("/favicon.ico")
-        and errors.append(f"{answer.status} {answer.url}"),
+        lambda answer: (
+            answer.status >= 400
+            and not answer.url.endswith("/favicon.ico")
+            and errors.append(f"{answer.status} {answer.url}")
+        ),
     )
     page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
+
     # The page must work under the strict policy a later issue brings: no inline script or style.
     def with_strict_policy(route):
         answer = route.fetch()

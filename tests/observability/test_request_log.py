@@ -23,8 +23,17 @@ def test_each_request_is_one_json_line_with_the_fields_log_analytics_needs(api, 
 
     line = request_lines(caplog)[-1]
     assert set(line) >= {
-        "time", "level", "instance", "request_id", "method", "path", "status", "latency_ms",
-        "redis_round_trips", "user_id", "session_hash",
+        "time",
+        "level",
+        "instance",
+        "request_id",
+        "method",
+        "path",
+        "status",
+        "latency_ms",
+        "redis_round_trips",
+        "user_id",
+        "session_hash",
     }
     assert (line["method"], line["path"], line["status"], line["level"]) == ("POST", "/api/cart/items", 200, "INFO")
     assert line["instance"] == response["X-Served-By"]
@@ -77,7 +86,13 @@ def test_the_json_formatter_keeps_extras_and_exceptions_on_one_line():
         raise ValueError("broken")
     except ValueError:
         record = logging.getLogger("x").makeRecord(
-            "x", logging.WARNING, __file__, 1, "Redis failed: %s", ("timeout",), __import__("sys").exc_info(),
+            "x",
+            logging.WARNING,
+            __file__,
+            1,
+            "Redis failed: %s",
+            ("timeout",),
+            __import__("sys").exc_info(),
             extra={"kind": "timeout"},
         )
     text = JsonFormatter().format(record)

@@ -72,9 +72,7 @@ def run_python(code: str, **environment: str) -> dict:
         "APPLICATIONINSIGHTS_SDKSTATS_DISABLED": "true",
         **environment,
     }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     # Log lines are JSON on stdout too; the answer is the line that says so.
     answers = [line.removeprefix("ANSWER ") for line in result.stdout.splitlines() if line.startswith("ANSWER ")]

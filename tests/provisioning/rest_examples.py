@@ -105,7 +105,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "monitor-diagnosticsettings/2021-05-01-preview/examples/createOrUpdateDiagnosticSetting.json",
         "monitor-diagnosticsettings/2021-05-01-preview/examples/getDiagnosticSetting.json",
     ),
-    "microsoft.cdn/profiles": ("cdn/2025-06-01/examples/Profiles_Create.json", "cdn/2025-06-01/examples/Profiles_Get.json"),
+    "microsoft.cdn/profiles": (
+        "cdn/2025-06-01/examples/Profiles_Create.json",
+        "cdn/2025-06-01/examples/Profiles_Get.json",
+    ),
     "microsoft.cdn/profiles/afdendpoints": (
         "cdn/2025-06-01/examples/AFDEndpoints_Create.json",
         "cdn/2025-06-01/examples/AFDEndpoints_Get.json",
@@ -118,8 +121,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "cdn/2025-06-01/examples/AFDOrigins_Create.json",
         "cdn/2025-06-01/examples/AFDOrigins_Get.json",
     ),
-    "microsoft.cdn/profiles/afdendpoints/routes": ("cdn/2025-06-01/examples/Routes_Create.json", "cdn/2025-06-01/examples/Routes_Get.json"),
-    "microsoft.keyvault/vaults": ("keyvault/2026-02-01/examples/createVault.json", "keyvault/2026-02-01/examples/getVault.json"),
+    "microsoft.cdn/profiles/afdendpoints/routes": (
+        "cdn/2025-06-01/examples/Routes_Create.json",
+        "cdn/2025-06-01/examples/Routes_Get.json",
+    ),
+    "microsoft.keyvault/vaults": (
+        "keyvault/2026-02-01/examples/createVault.json",
+        "keyvault/2026-02-01/examples/getVault.json",
+    ),
     "microsoft.keyvault/deletedvaults": ("keyvault/2026-02-01/examples/getDeletedVault.json",),
     "microsoft.cache/redisenterprise/databases/accesspolicyassignments": (
         "redisenterprise/2025-07-01/examples/RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json",
@@ -261,7 +270,7 @@ def vocabulary(resource_type: str, maps: tuple[str, ...]) -> dict[str, str]:
         # A site's siteConfig has the shape of the config/web resource's properties.
         for path, kind in vocabulary("microsoft.web/sites/config/web", maps).items():
             if path.startswith("properties."):
-                known[f"properties.siteConfig.{path[len('properties.'):]}"] = kind
+                known[f"properties.siteConfig.{path[len('properties.') :]}"] = kind
     return known
 
 
@@ -303,7 +312,9 @@ def response_problems(resources: dict[str, dict[str, Any]]) -> list[str]:
         known = vocabulary(resource_type, ("tags",))
         allowed = NOT_IN_EXAMPLES.get(resource_type, {})
         for path in paths(resource):
-            if path not in known and not any(a == path or a.startswith(path + ".") or a.startswith(path + "[]") for a in allowed):
+            if path not in known and not any(
+                a == path or a.startswith(path + ".") or a.startswith(path + "[]") for a in allowed
+            ):
                 problems.append(f"{resource_type}: {path}")
     # What a site's identity gains from ARM (principalId, tenantId) is the one addition.
     return [p for p in problems if not p.startswith("microsoft.web/sites: identity.")]

@@ -28,13 +28,18 @@ def test_a_healthy_deployment_passes_every_recipe_check(provisioned, redis_produ
     assert {result for result, _ in rows.values()} == {"ok"}
     assert rows["Redis provisioning state"][1].endswith(": Succeeded")
     assert rows["Redis TLS port"][1].startswith({"managed": "10000", "cache": "6380"}[redis_product])
-    assert rows["Redis host name"][1].endswith({"managed": ".eastus.redis.azure.net", "cache": ".redis.cache.windows.net"}[redis_product])
+    assert rows["Redis host name"][1].endswith(
+        {"managed": ".eastus.redis.azure.net", "cache": ".redis.cache.windows.net"}[redis_product]
+    )
     assert rows["Web app state"][1].endswith(": Running")
     assert rows["Web app URL"][1].startswith("https://app-sessiondemo-dev-")
     assert rows["Web app workers"][1] == "2 (planned 2)"
     for alert in ("HighCacheMissRate", "RedisConnectionErrors", "HighServerLoad", "HighMemoryUsage"):
         assert rows[f"Alert {alert}"] == ("ok", "enabled")
-    assert rows["Diagnostics RedisSessionDiagnostics"][1] == {"managed": "ConnectionEvents", "cache": "ConnectedClientList"}[redis_product]
+    assert (
+        rows["Diagnostics RedisSessionDiagnostics"][1]
+        == {"managed": "ConnectionEvents", "cache": "ConnectedClientList"}[redis_product]
+    )
     assert rows["Diagnostics WebAppDiagnostics"][1] == "AppServiceConsoleLogs, AppServiceHTTPLogs"
     assert rows["Site /readyz"][1].endswith("/readyz: 200")
     assert rows["Redis authentication"][1] == "access keys (planned password)"
@@ -73,6 +78,9 @@ def test_json_output_lists_each_check(provisioned):
 
 
 def test_status_without_a_deployment_says_to_provision_first(arm):
-    with pytest.raises(CommandError, match=r"No deployment is recorded for environment 'staging'.*provision_azure --environment staging"):
+    with pytest.raises(
+        CommandError,
+        match=r"No deployment is recorded for environment 'staging'.*provision_azure --environment staging",
+    ):
         run("azure_status", "--environment", "staging")
     assert arm.requests == []

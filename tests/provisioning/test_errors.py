@@ -28,7 +28,13 @@ def test_refused_credentials_say_to_sign_in_again(arm):
 
 
 def test_no_permission_says_which_role_to_ask_for(arm):
-    arm.inject(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Cache/redisEnterprise/write'.", method="PUT", path_contains="redisEnterprise")
+    arm.inject(
+        403,
+        "AuthorizationFailed",
+        "The client does not have authorization to perform action 'Microsoft.Cache/redisEnterprise/write'.",
+        method="PUT",
+        path_contains="redisEnterprise",
+    )
 
     message = failure_of()
 
@@ -37,16 +43,30 @@ def test_no_permission_says_which_role_to_ask_for(arm):
 
 
 def test_a_name_already_taken_says_to_pick_another_suffix(arm):
-    arm.inject(409, "Conflict", "Website with given name app-sessiondemo-dev-abc123 already exists.", method="PUT", path_contains="/sites/")
+    arm.inject(
+        409,
+        "Conflict",
+        "Website with given name app-sessiondemo-dev-abc123 already exists.",
+        method="PUT",
+        path_contains="/sites/",
+    )
 
     message = failure_of("--name-suffix", "abc123")
 
-    assert message.startswith("A name is already taken while creating Web app app-sessiondemo-dev-abc123: Website with given name")
+    assert message.startswith(
+        "A name is already taken while creating Web app app-sessiondemo-dev-abc123: Website with given name"
+    )
     assert "--name-suffix" in message
 
 
 def test_quota_exceeded_says_to_request_more_or_choose_another_region(arm):
-    arm.inject(400, "QuotaExceeded", "Operation could not be completed as it results in exceeding approved Standard S1 cores quota.", method="PUT", path_contains="serverfarms")
+    arm.inject(
+        400,
+        "QuotaExceeded",
+        "Operation could not be completed as it results in exceeding approved Standard S1 cores quota.",
+        method="PUT",
+        path_contains="serverfarms",
+    )
 
     message = failure_of()
 
@@ -55,7 +75,9 @@ def test_quota_exceeded_says_to_request_more_or_choose_another_region(arm):
 
 
 def test_throttling_with_retry_after_is_waited_out_and_the_run_completes(arm):
-    arm.inject(429, "TooManyRequests", "Too many requests.", method="PUT", path_contains="virtualNetworks", retry_after=1)
+    arm.inject(
+        429, "TooManyRequests", "Too many requests.", method="PUT", path_contains="virtualNetworks", retry_after=1
+    )
 
     started = time.monotonic()
     output = run("provision_azure")
@@ -68,11 +90,15 @@ def test_throttling_with_retry_after_is_waited_out_and_the_run_completes(arm):
 
 def test_throttling_that_persists_says_how_long_azure_asked_to_wait(arm, settings):
     settings.AZURE_RETRY_TOTAL = 0
-    arm.inject(429, "TooManyRequests", "Too many requests.", method="PUT", path_contains="virtualNetworks", retry_after=30)
+    arm.inject(
+        429, "TooManyRequests", "Too many requests.", method="PUT", path_contains="virtualNetworks", retry_after=30
+    )
 
     message = failure_of()
 
-    assert message.startswith("Azure throttled the requests while creating Virtual network vnet-sessiondemo-dev: Too many requests.")
+    assert message.startswith(
+        "Azure throttled the requests while creating Virtual network vnet-sessiondemo-dev: Too many requests."
+    )
     assert "Azure asked to wait 30 seconds" in message
 
 
@@ -82,7 +108,9 @@ def test_an_internal_error_says_to_wait_and_run_again(arm, settings):
 
     message = failure_of()
 
-    assert message.startswith("Azure had an internal error (500) while creating PostgreSQL flexible server psql-sessiondemo-dev-")
+    assert message.startswith(
+        "Azure had an internal error (500) while creating PostgreSQL flexible server psql-sessiondemo-dev-"
+    )
     assert "Run the command again" in message or "run the command again" in message
 
 

@@ -63,10 +63,13 @@ def test_the_template_grants_each_web_app_key_vault_secrets_user_by_its_identity
     for grant, app in zip(grants, WEB_APPS, strict=True):
         assert grant["apiVersion"] == "2022-04-01"
         assert grant["scope"] == "Microsoft.KeyVault/vaults/kv-dev-abc123"
-        assert grant["name"] == (f"[guid(resourceId('Microsoft.KeyVault/vaults', 'kv-dev-abc123'), "
-                                 f"resourceId('Microsoft.Web/sites', '{app}'), '{SECRETS_USER}')]")
+        assert grant["name"] == (
+            f"[guid(resourceId('Microsoft.KeyVault/vaults', 'kv-dev-abc123'), "
+            f"resourceId('Microsoft.Web/sites', '{app}'), '{SECRETS_USER}')]"
+        )
         assert grant["properties"]["roleDefinitionId"] == (
-            f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{SECRETS_USER}')]")
+            f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{SECRETS_USER}')]"
+        )
         assert grant["properties"]["principalType"] == "ServicePrincipal"
         assert set(grant["dependsOn"]) == {VAULT_ID, f"{GROUP}/providers/Microsoft.Web/sites/{app}"}
 
@@ -82,7 +85,9 @@ def test_the_role_assignment_is_the_one_provision_azure_makes_but_for_the_identi
     assert made["properties"]["roleDefinitionId"].endswith(f"/roleDefinitions/{SECRETS_USER}")
 
 
-def test_passwordless_templates_assign_each_web_app_the_access_policy_provision_azure_assigns(arm, tmp_path, redis_product):
+def test_passwordless_templates_assign_each_web_app_the_access_policy_provision_azure_assigns(
+    arm, tmp_path, redis_product
+):
     run("provision_azure", "--redis-product", redis_product, "--redis-auth", "entra", "--name-suffix", "abc123")
     resource_type, api_version = ACCESS_POLICY_TYPES[redis_product]
     [made] = [r for r in writes(arm) if r.resource_type == resource_type.lower() and r.method == "PUT"]
@@ -92,8 +97,12 @@ def test_passwordless_templates_assign_each_web_app_the_access_policy_provision_
     [assignment] = of_type(template, resource_type)
     assert assignment["apiVersion"] == api_version == made.query["api-version"]
     principal = principal_of(WEB_APPS[0])
-    expected = json.loads(json.dumps(made.body).replace(json.dumps(arm.get(
-        f"{GROUP}/providers/Microsoft.Web/sites/{WEB_APPS[0]}")["identity"]["principalId"]), json.dumps(principal)))
+    expected = json.loads(
+        json.dumps(made.body).replace(
+            json.dumps(arm.get(f"{GROUP}/providers/Microsoft.Web/sites/{WEB_APPS[0]}")["identity"]["principalId"]),
+            json.dumps(principal),
+        )
+    )
     assert {"properties": assignment["properties"]} == expected
     parent = "redis-sessiondemo-dev-abc123/default" if redis_product == "managed" else "redis-sessiondemo-dev-abc123"
     assert assignment["name"].startswith(f"[concat('{parent}/webapp', replace(guid(")
@@ -123,7 +132,8 @@ def test_the_app_settings_are_provision_azures_with_secrets_as_key_vault_referen
         secret = re.fullmatch(r"@Microsoft\.KeyVault\(SecretUri=https://[^/]+/secrets/([^/]+)/\)", value)
         if secret:
             assert settings["properties"][name] == (
-                f"[concat('@Microsoft.KeyVault(SecretUri=', {vault_uri}, 'secrets/{secret.group(1)}/)')]")
+                f"[concat('@Microsoft.KeyVault(SecretUri=', {vault_uri}, 'secrets/{secret.group(1)}/)')]"
+            )
     assert settings["properties"]["REDIS_URL_SECRET_URI"] == f"[concat({vault_uri}, 'secrets/redis-url')]"
     for secret in ("secret-key", "database-url", "redis-url"):
         assert f"{VAULT_ID}/secrets/{secret}" in settings["dependsOn"]
@@ -145,8 +155,15 @@ def test_the_secrets_behind_the_references_are_in_the_template_as_parameters_and
     assert all(VAULT_ID in s["dependsOn"] for s in secrets)
 
 
-@pytest.mark.parametrize("options", [(), ("--redis-auth", "entra"), ("--redis-product", "cache", "--redis-auth", "entra"),
-                                     ("--regions", "eastus,westeurope")])
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        ("--redis-auth", "entra"),
+        ("--redis-product", "cache", "--redis-auth", "entra"),
+        ("--regions", "eastus,westeurope"),
+    ],
+)
 def test_the_template_parses_and_every_expression_and_dependency_holds_together(arm, tmp_path, options):
     template = export(tmp_path, *options)
 

@@ -25,14 +25,18 @@ AUTH = {"Authorization": "Bearer fake-arm-test-token"}
 def test_paths_are_case_insensitive_as_in_arm(provisioned, fake_arm_server):
     group = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
 
-    answer = requests.get(f"{fake_arm_server.url}{group.upper()}?api-version=2025-04-01", headers=AUTH, verify=fake_arm_server.ca_bundle)
+    answer = requests.get(
+        f"{fake_arm_server.url}{group.upper()}?api-version=2025-04-01", headers=AUTH, verify=fake_arm_server.ca_bundle
+    )
 
     assert answer.status_code == 200
     assert answer.json()["id"] == f"/subscriptions/{SUBSCRIPTION_ID}/resourcegroups/rg-sessiondemo-dev"
 
 
 def test_requests_without_a_bearer_token_are_refused(fake_arm_server, arm):
-    answer = requests.get(f"{fake_arm_server.url}/subscriptions/{SUBSCRIPTION_ID}/resourcegroups/x", verify=fake_arm_server.ca_bundle)
+    answer = requests.get(
+        f"{fake_arm_server.url}/subscriptions/{SUBSCRIPTION_ID}/resourcegroups/x", verify=fake_arm_server.ca_bundle
+    )
 
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "AuthenticationFailed"
@@ -56,7 +60,12 @@ def test_every_resource_the_fake_holds_has_the_shape_of_the_examples(provisioned
 
 def test_long_running_operations_answer_with_azure_async_operation_and_location(arm, fake_arm_server):
     group = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg1"
-    requests.put(f"{fake_arm_server.url}{group}?api-version=2025-04-01", json={"location": "eastus"}, headers=AUTH, verify=fake_arm_server.ca_bundle)
+    requests.put(
+        f"{fake_arm_server.url}{group}?api-version=2025-04-01",
+        json={"location": "eastus"},
+        headers=AUTH,
+        verify=fake_arm_server.ca_bundle,
+    )
 
     answer = requests.put(
         f"{fake_arm_server.url}{group}/providers/Microsoft.Cache/redisEnterprise/c1?api-version=2025-07-01",
@@ -69,9 +78,14 @@ def test_long_running_operations_answer_with_azure_async_operation_and_location(
     assert answer.json()["properties"]["provisioningState"] == "Creating"
     status_url = answer.headers["Azure-AsyncOperation"]
     assert answer.headers["Location"] and answer.headers["Retry-After"] == "0"
-    statuses = [requests.get(status_url, headers=AUTH, verify=fake_arm_server.ca_bundle).json()["status"] for _ in range(2)]
+    statuses = [
+        requests.get(status_url, headers=AUTH, verify=fake_arm_server.ca_bundle).json()["status"] for _ in range(2)
+    ]
     assert statuses == ["InProgress", "Succeeded"]
-    assert arm.get(f"{group}/providers/Microsoft.Cache/redisEnterprise/c1")["properties"]["provisioningState"] == "Succeeded"
+    assert (
+        arm.get(f"{group}/providers/Microsoft.Cache/redisEnterprise/c1")["properties"]["provisioningState"]
+        == "Succeeded"
+    )
 
 
 def test_each_example_file_named_by_the_checks_exists():
@@ -82,13 +96,18 @@ def test_each_example_file_named_by_the_checks_exists():
 
 def test_properties_missing_from_examples_are_in_the_stored_definitions():
     """Where a definition file is stored, the exceptions are checked against it, not only stated."""
-    diagnostics = json.loads((SPECS / "monitor-diagnosticsettings/2021-05-01-preview/diagnosticsSettings_API.json").read_text())
+    diagnostics = json.loads(
+        (SPECS / "monitor-diagnosticsettings/2021-05-01-preview/diagnosticsSettings_API.json").read_text()
+    )
     assert "category" in diagnostics["definitions"]["LogSettings"]["properties"]
     assert "workspaceId" in diagnostics["definitions"]["DiagnosticSettings"]["properties"]
     components = json.loads((SPECS / "applicationinsights/2020-02-02/components_API.json").read_text())
     tags = components["definitions"]["ComponentsResource"]["properties"]["tags"]
     assert tags["additionalProperties"]["type"] == "string"  # a map of strings
-    assert example("applicationinsights/2020-02-02/examples/ComponentsCreate.json")["parameters"]["api-version"] == "2020-02-02"
+    assert (
+        example("applicationinsights/2020-02-02/examples/ComponentsCreate.json")["parameters"]["api-version"]
+        == "2020-02-02"
+    )
 
 
 def test_long_waits_show_progress(arm, settings, monkeypatch):

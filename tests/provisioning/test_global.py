@@ -27,8 +27,13 @@ def test_two_regions_send_bodies_shaped_like_microsofts_examples(global_deployme
 
     assert problems == []
     kinds = {body_type(r) for r in writes(global_deployment)}
-    assert {"microsoft.cdn/profiles", "microsoft.cdn/profiles/afdendpoints", "microsoft.cdn/profiles/origingroups",
-            "microsoft.cdn/profiles/origingroups/origins", "microsoft.cdn/profiles/afdendpoints/routes"} <= kinds
+    assert {
+        "microsoft.cdn/profiles",
+        "microsoft.cdn/profiles/afdendpoints",
+        "microsoft.cdn/profiles/origingroups",
+        "microsoft.cdn/profiles/origingroups/origins",
+        "microsoft.cdn/profiles/afdendpoints/routes",
+    } <= kinds
 
 
 def test_the_fake_answers_a_global_deployment_in_the_shapes_of_the_examples(global_deployment):
@@ -38,7 +43,12 @@ def test_the_fake_answers_a_global_deployment_in_the_shapes_of_the_examples(glob
 def test_peerings_without_a_stored_example_carry_only_the_properties_the_api_defines(global_deployment):
     for body in bodies(global_deployment, "microsoft.network/virtualnetworks/virtualnetworkpeerings"):
         assert set(body) == {"properties"}
-        assert set(body["properties"]) == {"remoteVirtualNetwork", "allowVirtualNetworkAccess", "allowForwardedTraffic", "useRemoteGateways"}
+        assert set(body["properties"]) == {
+            "remoteVirtualNetwork",
+            "allowVirtualNetworkAccess",
+            "allowForwardedTraffic",
+            "useRemoteGateways",
+        }
 
 
 def test_export_template_covers_every_region_and_the_front_door(arm, tmp_path):
@@ -62,12 +72,16 @@ def test_each_region_gets_its_own_network_redis_and_web_app(global_deployment):
     assert [n["properties"]["addressSpace"]["addressPrefixes"] for n in networks] == [["10.0.0.0/16"], ["10.1.0.0/16"]]
     sites = bodies(global_deployment, "microsoft.web/sites")
     assert [s["location"] for s in sites] == ["eastus", "westeurope"]
-    assert sites[1]["properties"]["virtualNetworkSubnetId"].endswith("/virtualNetworks/vnet-sessiondemo-dev-westeurope/subnets/snet-app")
+    assert sites[1]["properties"]["virtualNetworkSubnetId"].endswith(
+        "/virtualNetworks/vnet-sessiondemo-dev-westeurope/subnets/snet-app"
+    )
     # PostgreSQL stays in the primary region; the other network is peered to reach it.
     assert [s["location"] for s in bodies(global_deployment, "microsoft.dbforpostgresql/flexibleservers")] == ["eastus"]
     peerings = bodies(global_deployment, "microsoft.network/virtualnetworks/virtualnetworkpeerings")
     assert sorted(p["properties"]["remoteVirtualNetwork"]["id"].rsplit("/", 1)[1] for p in peerings) == [
-        "vnet-sessiondemo-dev", "vnet-sessiondemo-dev-westeurope"]
+        "vnet-sessiondemo-dev",
+        "vnet-sessiondemo-dev-westeurope",
+    ]
 
 
 def test_redis_databases_join_one_geo_replication_group_with_the_same_settings(global_deployment):
@@ -78,34 +92,48 @@ def test_redis_databases_join_one_geo_replication_group_with_the_same_settings(g
     assert {d["properties"]["clusteringPolicy"] for d in databases} == {"EnterpriseCluster"}
     # Geo-replication accepts only NoEviction; the run says what that means.
     assert {d["properties"]["evictionPolicy"] for d in databases} == {"NoEviction"}
-    east = global_deployment.get(f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default")
+    east = global_deployment.get(
+        f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default"
+    )
     assert len(east["properties"]["geoReplication"]["linkedDatabases"]) == 2
 
 
 def test_each_web_app_reads_its_own_regions_redis_and_trusts_front_door(global_deployment):
     settings = {
         r.path.split("/sites/")[1].split("/")[0]: r.body["properties"]
-        for r in writes(global_deployment) if body_type(r) == "microsoft.web/sites/config/appsettings"
+        for r in writes(global_deployment)
+        if body_type(r) == "microsoft.web/sites/config/appsettings"
     }
 
     east, west = settings["app-sessiondemo-dev-abc123"], settings["app-sessiondemo-dev-abc123-westeurope"]
     vault = "https://kv-dev-abc123.vault.azure.net"
     assert east["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url/)"
     assert west["REDIS_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/redis-url-westeurope/)"
-    assert "@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/" in global_deployment.secret_value("kv-dev-abc123", "redis-url")
-    assert "@redis-sessiondemo-dev-abc123-westeurope.westeurope.redis.azure.net:10000/" in global_deployment.secret_value(
-        "kv-dev-abc123", "redis-url-westeurope")
+    assert "@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/" in global_deployment.secret_value(
+        "kv-dev-abc123", "redis-url"
+    )
+    assert (
+        "@redis-sessiondemo-dev-abc123-westeurope.westeurope.redis.azure.net:10000/"
+        in global_deployment.secret_value("kv-dev-abc123", "redis-url-westeurope")
+    )
     front_door = east["ALLOWED_HOSTS"].split(",")[0]
     assert front_door.endswith(".z01.azurefd.net")
     assert west["ALLOWED_HOSTS"] == f"{front_door},app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"
     assert f"https://{front_door}" in west["CSRF_TRUSTED_ORIGINS"].split(",")
     assert east["SECRET_KEY"] == west["SECRET_KEY"]  # a session cookie signed in one region works in the other
     # One secret for every region: PostgreSQL is in the primary region only.
-    assert east["DATABASE_URL"] == west["DATABASE_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/database-url/)"
+    assert (
+        east["DATABASE_URL"] == west["DATABASE_URL"] == f"@Microsoft.KeyVault(SecretUri={vault}/secrets/database-url/)"
+    )
     assert "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/" in global_deployment.secret_value(
-        "kv-dev-abc123", "database-url")
+        "kv-dev-abc123", "database-url"
+    )
     assert sorted(global_deployment.vault_secrets["kv-dev-abc123"]) == [
-        "database-url", "redis-url", "redis-url-westeurope", "secret-key"]
+        "database-url",
+        "redis-url",
+        "redis-url-westeurope",
+        "secret-key",
+    ]
 
 
 def test_front_door_probes_healthz_over_https_and_redirects_to_https(global_deployment):
@@ -114,7 +142,9 @@ def test_front_door_probes_healthz_over_https_and_redirects_to_https(global_depl
     assert group["properties"]["healthProbeSettings"]["probeProtocol"] == "Https"
     origins = bodies(global_deployment, "microsoft.cdn/profiles/origingroups/origins")
     assert [o["properties"]["hostName"] for o in origins] == [
-        "app-sessiondemo-dev-abc123.azurewebsites.net", "app-sessiondemo-dev-abc123-westeurope.azurewebsites.net"]
+        "app-sessiondemo-dev-abc123.azurewebsites.net",
+        "app-sessiondemo-dev-abc123-westeurope.azurewebsites.net",
+    ]
     [route] = bodies(global_deployment, "microsoft.cdn/profiles/afdendpoints/routes")
     assert route["properties"]["httpsRedirect"] == "Enabled"
     assert route["properties"]["forwardingProtocol"] == "HttpsOnly"
@@ -134,8 +164,15 @@ def test_a_second_global_run_sends_nothing(global_deployment):
 def test_status_covers_every_region_and_the_front_door(global_deployment):
     output = run("azure_status")
 
-    for check in ("Redis TLS port (westeurope)", "Redis geo-replication (eastus)", "Web app workers (westeurope)",
-                  "Alert HighCacheMissRate-westeurope", "Front Door endpoint", "Front Door origins", "Front Door /readyz"):
+    for check in (
+        "Redis TLS port (westeurope)",
+        "Redis geo-replication (eastus)",
+        "Web app workers (westeurope)",
+        "Alert HighCacheMissRate-westeurope",
+        "Front Door endpoint",
+        "Front Door origins",
+        "Front Door /readyz",
+    ):
         assert check in output
     assert "FAIL" not in output
 
@@ -163,7 +200,9 @@ def test_dry_run_prints_the_global_plan_and_its_cost(arm):
     assert "properties.geoReplication.groupNickname = sessiondemo-dev" in output
     assert "only the NoEviction policy" in output
     assert "Front Door Standard (base fee)" in output
-    assert "gets secrets secret-key, database-url, redis-url, redis-url-westeurope" in output  # one database-url for all
+    assert (
+        "gets secrets secret-key, database-url, redis-url, redis-url-westeurope" in output
+    )  # one database-url for all
 
 
 def test_cache_for_redis_cannot_go_global(arm):
@@ -193,7 +232,9 @@ def test_key_rotation_runs_region_by_region_on_each_regions_own_secret(global_de
         assert after != before[region] and after.split("@")[1] == before[region].split("@")[1]  # same host, new key
 
 
-@pytest.mark.parametrize("regions,words", [("eastus", "two or more regions"), ("eastus,eastus", "names a region twice")])
+@pytest.mark.parametrize(
+    "regions,words", [("eastus", "two or more regions"), ("eastus,eastus", "names a region twice")]
+)
 def test_a_regions_list_that_is_not_two_distinct_regions_is_refused_with_a_sentence(regions, words):
     with pytest.raises(CommandError, match=words):
         run("provision_azure", "--regions", regions, "--dry-run")

@@ -38,7 +38,9 @@ def test_the_vault_uses_rbac_and_soft_delete_without_purge_protection(arm):
     assert "enablePurgeProtection" not in properties  # so teardown_azure can purge it
     assert "accessPolicies" not in properties
     # Same sku and tenant shape as createVault.json; the tenant is the web app identity's.
-    assert properties["sku"] == request_body(example("keyvault/2026-02-01/examples/createVault.json"))["properties"]["sku"]
+    assert (
+        properties["sku"] == request_body(example("keyvault/2026-02-01/examples/createVault.json"))["properties"]["sku"]
+    )
     assert properties["tenantId"] == arm.get(SITE_ID)["identity"]["tenantId"]
     assert vault.body["tags"] == {"purpose": "session-demo", "environment": "dev"}
 
@@ -49,11 +51,13 @@ def test_the_web_app_alone_is_granted_key_vault_secrets_user_on_the_vault(arm):
     [grant] = puts(arm, "microsoft.authorization/roleassignments")
     assert grant.path.lower().startswith(f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/".lower())
     assert grant.query["api-version"] == "2022-04-01"
-    assert grant.body == {"properties": {
-        "roleDefinitionId": f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{SECRETS_USER}",
-        "principalId": arm.get(SITE_ID)["identity"]["principalId"],
-        "principalType": "ServicePrincipal",
-    }}
+    assert grant.body == {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{SECRETS_USER}",
+            "principalId": arm.get(SITE_ID)["identity"]["principalId"],
+            "principalType": "ServicePrincipal",
+        }
+    }
 
 
 def test_whoever_runs_it_is_granted_secrets_officer_when_their_token_names_them(arm, settings):
@@ -63,7 +67,9 @@ def test_whoever_runs_it_is_granted_secrets_officer_when_their_token_names_them(
 
     grants = [r.body["properties"] for r in puts(arm, "microsoft.authorization/roleassignments")]
     assert [(g["roleDefinitionId"].rsplit("/", 1)[1], g["principalType"]) for g in grants] == [
-        (SECRETS_OFFICER, "User"), (SECRETS_USER, "ServicePrincipal")]
+        (SECRETS_OFFICER, "User"),
+        (SECRETS_USER, "ServicePrincipal"),
+    ]
     assert grants[0]["principalId"] == "11111111-2222-3333-4444-555555555555"
 
 
@@ -85,9 +91,14 @@ def test_secrets_go_through_the_vaults_data_plane_after_its_401_challenge(arm, s
     assert arm.secret_value("kv-dev-abc123", "secret-key") == state["secret_key"]
     assert arm.secret_value("kv-dev-abc123", "database-url") == (
         f"postgres://sessiondemo:{quote(state['database_password'], safe='')}"
-        "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
-    keys = arm.keys_of(f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default")
-    assert arm.secret_value("kv-dev-abc123", "redis-url").startswith(f"rediss://:{keys['primaryKey'].replace('=', '%3D')}@")
+        "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require"
+    )
+    keys = arm.keys_of(
+        f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default"
+    )
+    assert arm.secret_value("kv-dev-abc123", "redis-url").startswith(
+        f"rediss://:{keys['primaryKey'].replace('=', '%3D')}@"
+    )
 
 
 def test_the_app_settings_refer_to_key_vault_and_hold_no_redis_key_secret_key_or_database_password(arm, settings):
@@ -101,8 +112,12 @@ def test_the_app_settings_refer_to_key_vault_and_hold_no_redis_key_secret_key_or
     assert settings_now["REDIS_AUTH"] == "password"
     # Where the running app re-reads REDIS_URL when Redis refuses its password after a rotation.
     assert settings_now["REDIS_URL_SECRET_URI"] == f"{vault}/secrets/redis-url"
-    for secret in (arm.secret_value("kv-dev-abc123", "secret-key"), *arm.keys_of(
-            f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default").values()):
+    for secret in (
+        arm.secret_value("kv-dev-abc123", "secret-key"),
+        *arm.keys_of(
+            f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default"
+        ).values(),
+    ):
         assert not [name for name, value in settings_now.items() if secret.rstrip("=") in value]
     password = json.loads((Path(settings.AZURE_STATE_DIR) / "dev.json").read_text())["database_password"]
     assert not [name for name, value in settings_now.items() if password in value or quote(password, safe="") in value]
@@ -135,11 +150,14 @@ def test_an_environment_with_the_database_password_in_its_app_settings_moves_it_
     assert [r.path.rsplit("/", 1)[1] for r in arm.vault_writes()] == ["database-url"]
     assert arm.secret_value("kv-dev-abc123", "database-url") == database_url
     assert arm.app_settings[SITE_ID.lower()]["DATABASE_URL"] == (
-        "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)")
+        "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)"
+    )
 
 
 def test_a_vault_that_refuses_at_first_is_waited_out_while_the_role_assignment_spreads(arm):
-    arm.inject(403, "Forbidden", "Caller is not authorized to perform action on resource.", path_contains="/_vault/", times=2)
+    arm.inject(
+        403, "Forbidden", "Caller is not authorized to perform action on resource.", path_contains="/_vault/", times=2
+    )
 
     output = run("provision_azure", "--name-suffix", "abc123")
 
@@ -148,9 +166,18 @@ def test_a_vault_that_refuses_at_first_is_waited_out_while_the_role_assignment_s
 
 
 def test_a_vault_that_keeps_refusing_says_which_role_is_missing(arm):
-    arm.inject(403, "Forbidden", "Caller is not authorized to perform action on resource.", path_contains="/_vault/", times=10_000)
+    arm.inject(
+        403,
+        "Forbidden",
+        "Caller is not authorized to perform action on resource.",
+        path_contains="/_vault/",
+        times=10_000,
+    )
 
-    with pytest.raises(CommandError, match=r'^Key Vault kv-dev-abc123 still refused to let us write secret secret-key after 2s \(Caller is not authorized to perform action on resource\)\. Writing secrets needs the "Key Vault Secrets Officer" role on the vault'):
+    with pytest.raises(
+        CommandError,
+        match=r'^Key Vault kv-dev-abc123 still refused to let us write secret secret-key after 2s \(Caller is not authorized to perform action on resource\)\. Writing secrets needs the "Key Vault Secrets Officer" role on the vault',
+    ):
         run("provision_azure", "--name-suffix", "abc123")
 
 
@@ -168,16 +195,27 @@ def test_dry_run_shows_the_vault_and_its_grants_and_sends_nothing(arm):
 
 def test_teardown_purges_the_vault_it_soft_deleted(arm):
     run("provision_azure", "--name-suffix", "abc123")
-    arm.inject(500, "InternalError", "Purge failed.", method="POST",
-               path_endswith="/deletedVaults/kv-dev-abc123/purge", times=3)  # outlasts the SDK's retries
+    arm.inject(
+        500,
+        "InternalError",
+        "Purge failed.",
+        method="POST",
+        path_endswith="/deletedVaults/kv-dev-abc123/purge",
+        times=3,
+    )  # outlasts the SDK's retries
 
     with pytest.raises(CommandError, match="purging soft-deleted Key Vault kv-dev-abc123"):
         run("teardown_azure", "--yes")
 
     # The group is gone and the vault waits, soft-deleted, as getDeletedVault.json shows one.
     [deleted] = [r for key, r in arm.resources.items() if "/deletedvaults/" in key]
-    assert paths(deleted, maps=("tags", "properties.tags")).keys() <= paths(
-        example("keyvault/2026-02-01/examples/getDeletedVault.json")["responses"]["200"]["body"], maps=("tags", "properties.tags")).keys()
+    assert (
+        paths(deleted, maps=("tags", "properties.tags")).keys()
+        <= paths(
+            example("keyvault/2026-02-01/examples/getDeletedVault.json")["responses"]["200"]["body"],
+            maps=("tags", "properties.tags"),
+        ).keys()
+    )
     assert deleted["properties"]["tags"]["environment"] == "dev"
 
     output = run("teardown_azure", "--yes")  # run again: finishes the job
@@ -187,11 +225,19 @@ def test_teardown_purges_the_vault_it_soft_deleted(arm):
 
 
 def test_a_contributor_who_may_not_grant_roles_is_told_which_role_can(arm):
-    arm.inject(403, "AuthorizationFailed", "The client does not have authorization to perform action "
-               "'Microsoft.Authorization/roleAssignments/write'.", method="PUT", path_contains="/roleAssignments/")
+    arm.inject(
+        403,
+        "AuthorizationFailed",
+        "The client does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write'.",
+        method="PUT",
+        path_contains="/roleAssignments/",
+    )
 
-    with pytest.raises(CommandError, match=r"^Azure denied permission to grant a role on Key Vault kv-dev-abc123 "
-                       r"\(Key Vault role for the web app \(Secrets User\)\)\. Granting roles needs Owner, User Access Administrator"):
+    with pytest.raises(
+        CommandError,
+        match=r"^Azure denied permission to grant a role on Key Vault kv-dev-abc123 "
+        r"\(Key Vault role for the web app \(Secrets User\)\)\. Granting roles needs Owner, User Access Administrator",
+    ):
         run("provision_azure", "--name-suffix", "abc123")
 
     run("provision_azure")  # once allowed, a second run finishes the job

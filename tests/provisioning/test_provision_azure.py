@@ -153,7 +153,9 @@ def test_web_app_runs_python_under_gunicorn_behind_https_in_the_vnet(arm):
     assert config["alwaysOn"] is True and config["http20Enabled"] is True
     assert config["healthCheckPath"] == "/readyz" and config["vnetRouteAllEnabled"] is True
     assert site["properties"]["httpsOnly"] is True
-    assert site["properties"]["virtualNetworkSubnetId"].endswith("/virtualNetworks/vnet-sessiondemo-dev/subnets/snet-app")
+    assert site["properties"]["virtualNetworkSubnetId"].endswith(
+        "/virtualNetworks/vnet-sessiondemo-dev/subnets/snet-app"
+    )
     assert site["identity"] == {"type": "SystemAssigned"}
     [network] = sent_bodies(arm, "microsoft.network/virtualnetworks")
     [app_subnet] = [s for s in network["properties"]["subnets"] if s["name"] == "snet-app"]
@@ -180,15 +182,23 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
     settings_now = arm.app_settings[site]
     assert settings_now["SOMEONE_ELSES_SETTING"] == "kept"
     assert settings_now["DEBUG"] == "0"
-    assert settings_now["REDIS_URL"] == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/redis-url/)"
+    assert (
+        settings_now["REDIS_URL"]
+        == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/redis-url/)"
+    )
     redis_url = arm.secret_value("kv-dev-abc123", "redis-url")
     assert redis_url.startswith("rediss://:pk")
     assert redis_url.endswith("@redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0")
     assert settings_now["REDIS_CLUSTER"] == "0"
-    assert settings_now["DATABASE_URL"] == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)"
+    assert (
+        settings_now["DATABASE_URL"]
+        == "@Microsoft.KeyVault(SecretUri=https://kv-dev-abc123.vault.azure.net/secrets/database-url/)"
+    )
     database_url = arm.secret_value("kv-dev-abc123", "database-url")
     assert database_url.startswith("postgres://sessiondemo:")
-    assert database_url.endswith("@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require")
+    assert database_url.endswith(
+        "@psql-sessiondemo-dev-abc123.postgres.database.azure.com:5432/sessiondemo?sslmode=require"
+    )
     assert settings_now["ALLOWED_HOSTS"] == "app-sessiondemo-dev-abc123.azurewebsites.net"
     assert settings_now["CSRF_TRUSTED_ORIGINS"] == "https://app-sessiondemo-dev-abc123.azurewebsites.net"
     assert settings_now["APPLICATIONINSIGHTS_CONNECTION_STRING"].startswith("InstrumentationKey=")
@@ -202,7 +212,9 @@ def test_app_settings_are_merged_and_secrets_are_never_printed(arm, settings):
 def test_cache_for_redis_url_uses_the_tls_port(arm):
     run("provision_azure", "--redis-product", "cache", "--name-suffix", "abc123")
 
-    assert arm.secret_value("kv-dev-abc123", "redis-url").endswith("@redis-sessiondemo-dev-abc123.redis.cache.windows.net:6380/0")
+    assert arm.secret_value("kv-dev-abc123", "redis-url").endswith(
+        "@redis-sessiondemo-dev-abc123.redis.cache.windows.net:6380/0"
+    )
 
 
 def test_oss_cluster_policy_tells_the_site_to_speak_cluster(arm):
@@ -233,22 +245,34 @@ def test_alerts_watch_each_products_own_metrics(arm, redis_product):
     assert {c["metricNamespace"] for c in criteria.values()} == {namespace}
     for body in sent_bodies(arm, "microsoft.insights/metricalerts"):
         assert body["properties"]["windowSize"] == "PT5M"
-        assert body["properties"]["scopes"][0].endswith(f"/providers/{namespace}/redis-sessiondemo-dev-" + body["properties"]["scopes"][0][-6:])
+        assert body["properties"]["scopes"][0].endswith(
+            f"/providers/{namespace}/redis-sessiondemo-dev-" + body["properties"]["scopes"][0][-6:]
+        )
 
 
 def test_diagnostic_settings_send_each_products_logs_to_the_workspace(arm, redis_product):
     run("provision_azure", "--redis-product", redis_product)
 
-    settings_sent = {r.path.rsplit("/", 1)[1]: r for r in writes(arm) if r.resource_type == "microsoft.insights/diagnosticsettings"}
+    settings_sent = {
+        r.path.rsplit("/", 1)[1]: r for r in writes(arm) if r.resource_type == "microsoft.insights/diagnosticsettings"
+    }
     redis = settings_sent["RedisSessionDiagnostics"]
-    expected = {"managed": ("/databases/default/providers/", "ConnectionEvents"), "cache": ("/Microsoft.Cache/redis/", "ConnectedClientList")}
+    expected = {
+        "managed": ("/databases/default/providers/", "ConnectionEvents"),
+        "cache": ("/Microsoft.Cache/redis/", "ConnectedClientList"),
+    }
     where, category = expected[redis_product]
     assert where in redis.path
     assert redis.body["properties"]["logs"] == [{"category": category, "enabled": True}]
     assert redis.body["properties"]["metrics"] == [{"category": "AllMetrics", "enabled": True}]
     web = settings_sent["WebAppDiagnostics"]
-    assert [log["category"] for log in web.body["properties"]["logs"]] == ["AppServiceHTTPLogs", "AppServiceConsoleLogs"]
-    assert web.body["properties"]["workspaceId"].endswith("/providers/Microsoft.OperationalInsights/workspaces/" + web.body["properties"]["workspaceId"].rsplit("/", 1)[1])
+    assert [log["category"] for log in web.body["properties"]["logs"]] == [
+        "AppServiceHTTPLogs",
+        "AppServiceConsoleLogs",
+    ]
+    assert web.body["properties"]["workspaceId"].endswith(
+        "/providers/Microsoft.OperationalInsights/workspaces/" + web.body["properties"]["workspaceId"].rsplit("/", 1)[1]
+    )
 
 
 def test_second_run_sends_no_create_and_reuses_the_names_in_the_state_file(provisioned, settings):
@@ -359,7 +383,9 @@ def test_deploy_zips_the_project_without_venv_tests_or_caches_and_waits_for_read
 
     names = zipfile.ZipFile(io.BytesIO(arm.deployments["app-sessiondemo-dev-abc123"])).namelist()
     assert "manage.py" in names and "provisioning/plan.py" in names
-    assert not [n for n in names if n.startswith((".venv/", "tests/", "var/", ".git/", ".azure/")) or "__pycache__" in n]
+    assert not [
+        n for n in names if n.startswith((".venv/", "tests/", "var/", ".git/", ".azure/")) or "__pycache__" in n
+    ]
     assert ".env" not in names
     kudu = [r for r in arm.requests if r.path.endswith("/api/zipdeploy")]
     assert kudu[0].headers["authorization"].startswith("Bearer ")
@@ -379,7 +405,9 @@ def test_the_examples_are_where_the_checks_expect_them():
 
 def test_a_drifted_cache_setting_is_put_back_with_a_patch(arm):
     run("provision_azure", "--redis-product", "cache", "--name-suffix", "abc123")
-    cache = arm.get(f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev/providers/Microsoft.Cache/redis/redis-sessiondemo-dev-abc123")
+    cache = arm.get(
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev/providers/Microsoft.Cache/redis/redis-sessiondemo-dev-abc123"
+    )
     cache["properties"]["redisConfiguration"]["maxmemory-policy"] = "volatile-lru"
     arm.requests.clear()
 

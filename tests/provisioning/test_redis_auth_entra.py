@@ -23,11 +23,14 @@ def test_managed_redis_gives_the_web_apps_identity_the_default_access_policy(arm
 
     [assignment] = puts(arm, MANAGED_ASSIGNMENT)
     assert assignment.path.lower().startswith(
-        f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default/accessPolicyAssignments/".lower())
+        f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/redis-sessiondemo-dev-abc123/databases/default/accessPolicyAssignments/".lower()
+    )
     assert assignment.query["api-version"] == "2025-07-01"
     assert assignment.body == {"properties": {"accessPolicyName": "default", "user": {"objectId": principal(arm)}}}
     # The very shape of RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json's request.
-    example_body = request_body(example("redisenterprise/2025-07-01/examples/RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json"))
+    example_body = request_body(
+        example("redisenterprise/2025-07-01/examples/RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json")
+    )
     assert paths(assignment.body) == paths(example_body)
     assert mismatches(MANAGED_ASSIGNMENT, assignment.body) == []
 
@@ -41,7 +44,9 @@ def test_managed_redis_turns_access_keys_off_and_the_app_gets_a_url_without_a_pa
     assert settings_now["REDIS_URL"] == "rediss://redis-sessiondemo-dev-abc123.eastus.redis.azure.net:10000/0"
     assert settings_now["REDIS_AUTH"] == "entra"
     assert settings_now["SECRET_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
-    assert settings_now["DATABASE_URL"].startswith("@Microsoft.KeyVault(SecretUri=")  # the database still has a password
+    assert settings_now["DATABASE_URL"].startswith(
+        "@Microsoft.KeyVault(SecretUri="
+    )  # the database still has a password
     assert not [r for r in arm.requests if r.path.lower().endswith("/listkeys")]  # no key is read at all
     assert arm.secret_value("kv-dev-abc123", "redis-url") is None
 
@@ -55,8 +60,13 @@ def test_cache_for_redis_turns_on_entra_turns_off_keys_and_assigns_data_contribu
     assert mismatches("microsoft.cache/redis", cache.body) == []
     [assignment] = puts(arm, CACHE_ASSIGNMENT)
     assert assignment.query["api-version"] == "2024-11-01"
-    assert assignment.body == {"properties": {
-        "objectId": principal(arm), "objectIdAlias": "app-sessiondemo-dev-abc123", "accessPolicyName": "Data Contributor"}}
+    assert assignment.body == {
+        "properties": {
+            "objectId": principal(arm),
+            "objectIdAlias": "app-sessiondemo-dev-abc123",
+            "accessPolicyName": "Data Contributor",
+        }
+    }
     settings_now = arm.app_settings[SITE_ID.lower()]
     assert settings_now["REDIS_URL"] == "rediss://redis-sessiondemo-dev-abc123.redis.cache.windows.net:6380/0"
     assert settings_now["REDIS_AUTH"] == "entra"

@@ -53,8 +53,14 @@ def test_rotation_runs_the_four_steps_in_order(deployed):
     output = run("rotate_redis_key")
 
     assert events(deployed) == [
-        "secret", "app settings", "readyz", "regenerate primary",
-        "secret", "app settings", "readyz", "regenerate secondary",
+        "secret",
+        "app settings",
+        "readyz",
+        "regenerate primary",
+        "secret",
+        "app settings",
+        "readyz",
+        "regenerate secondary",
     ]
     for label in "abcd":
         assert re.search(rf"\({label}\) done at \d+\.\ds", output)
@@ -74,9 +80,14 @@ def test_both_keys_change_and_the_secret_ends_on_the_new_primary(deployed, redis
 def test_the_app_is_pinned_to_the_secondary_version_then_back_on_the_latest(deployed):
     run("rotate_redis_key")
 
-    first, second = [r.body["properties"]["REDIS_URL"] for r in deployed.requests
-                     if r.method == "PUT" and r.path.lower().endswith("/config/appsettings")]
-    assert re.fullmatch(rf"@Microsoft\.KeyVault\(SecretUri={re.escape(VAULT)}/secrets/redis-url/[0-9a-f]{{32}}\)", first)
+    first, second = [
+        r.body["properties"]["REDIS_URL"]
+        for r in deployed.requests
+        if r.method == "PUT" and r.path.lower().endswith("/config/appsettings")
+    ]
+    assert re.fullmatch(
+        rf"@Microsoft\.KeyVault\(SecretUri={re.escape(VAULT)}/secrets/redis-url/[0-9a-f]{{32}}\)", first
+    )
     assert second == f"@Microsoft.KeyVault(SecretUri={VAULT}/secrets/redis-url/)"
     assert deployed.app_settings[SITE]["REDIS_URL"] == second  # where provision_azure leaves it
 
@@ -101,12 +112,14 @@ def test_the_fakes_readiness_fails_when_a_key_is_regenerated_under_the_app(deplo
         from azure.mgmt.redisenterprise.models import RegenerateKeyParameters
 
         clients.redis_enterprise.databases.begin_regenerate_key(
-            "rg-sessiondemo-dev", "redis-sessiondemo-dev-abc123", "default", RegenerateKeyParameters(key_type="Primary")).result()
+            "rg-sessiondemo-dev", "redis-sessiondemo-dev-abc123", "default", RegenerateKeyParameters(key_type="Primary")
+        ).result()
     else:
         from azure.mgmt.redis.models import RedisRegenerateKeyParameters
 
         clients.redis_cache.redis.regenerate_key(
-            "rg-sessiondemo-dev", "redis-sessiondemo-dev-abc123", RedisRegenerateKeyParameters(key_type="Primary"))
+            "rg-sessiondemo-dev", "redis-sessiondemo-dev-abc123", RedisRegenerateKeyParameters(key_type="Primary")
+        )
 
     with pytest.raises(CommandError, match=r"Site /readyz"):
         run("azure_status")
@@ -116,22 +129,31 @@ def test_dry_run_lists_the_steps_and_sends_nothing(deployed):
     output = run("rotate_redis_key", "--dry-run")
 
     assert deployed.requests == []
-    assert "(a) Store the secondary key's URL in Key Vault secret redis-url and move app-sessiondemo-dev-abc123 to that version" in output
+    assert (
+        "(a) Store the secondary key's URL in Key Vault secret redis-url and move app-sessiondemo-dev-abc123 to that version"
+        in output
+    )
     assert "(d) Regenerate the secondary key of" in output
     assert "Dry run: 4 rotation steps planned; nothing was sent." in output
 
 
 def test_a_failed_regeneration_is_a_sentence_and_a_second_run_finishes_the_job(deployed, redis_product):
-    deployed.inject(500, "InternalServerError", "Something went wrong.", method="POST", path_endswith="/regenerateKey", times=3)
+    deployed.inject(
+        500, "InternalServerError", "Something went wrong.", method="POST", path_endswith="/regenerateKey", times=3
+    )
 
-    with pytest.raises(CommandError, match=r"^Azure had an internal error \(500\) while regenerating the primary key of Redis redis-sessiondemo-dev-abc123"):
+    with pytest.raises(
+        CommandError,
+        match=r"^Azure had an internal error \(500\) while regenerating the primary key of Redis redis-sessiondemo-dev-abc123",
+    ):
         run("rotate_redis_key")
     run("azure_status")  # the app still runs, on the secondary key
 
     run("rotate_redis_key")
 
     assert f":{quote(deployed.keys_of(keys_resource(redis_product))['primaryKey'], safe='')}@" in deployed.secret_value(
-        "kv-dev-abc123", "redis-url")
+        "kv-dev-abc123", "redis-url"
+    )
 
 
 def test_a_site_that_does_not_come_back_stops_the_rotation_before_any_key_is_regenerated(deployed):
@@ -164,4 +186,4 @@ def test_managed_redis_regeneration_is_waited_for_as_a_long_running_operation(ar
     paths = [r.path for r in arm.requests]
     regenerations = [i for i, path in enumerate(paths) if path.lower().endswith("/regeneratekey")]
     assert len(regenerations) == 2
-    assert all(any(p.startswith("/_operations/") for p in paths[i + 1:i + 4]) for i in regenerations)
+    assert all(any(p.startswith("/_operations/") for p in paths[i + 1 : i + 4]) for i in regenerations)

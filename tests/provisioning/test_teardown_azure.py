@@ -26,7 +26,9 @@ def test_teardown_leaves_nothing_and_removes_the_state_file(provisioned, setting
     assert not state_file(settings).exists()
     assert "torn down" in output
     # It waited for the deletion and checked the group is gone.
-    assert [r.method for r in provisioned.requests if r.path.lower().endswith("/resourcegroups/rg-sessiondemo-dev")][-1] == "HEAD"
+    assert [r.method for r in provisioned.requests if r.path.lower().endswith("/resourcegroups/rg-sessiondemo-dev")][
+        -1
+    ] == "HEAD"
 
 
 def test_teardown_deletes_the_workspace_for_good_so_its_name_is_free(provisioned, settings):
@@ -39,10 +41,17 @@ def test_teardown_deletes_the_workspace_for_good_so_its_name_is_free(provisioned
 def test_teardown_purges_the_environments_soft_deleted_key_vaults(provisioned, settings):
     location_path = f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.KeyVault/locations/eastus/deletedVaults"
     for name, environment in (("kv-sessiondemo-dev", "dev"), ("kv-someone-else", "prod")):
-        provisioned.put(f"{location_path}/{name}", {
-            "type": "Microsoft.KeyVault/deletedVaults",
-            "properties": {"vaultId": "/x", "location": "eastus", "tags": {"purpose": "session-demo", "environment": environment}},
-        })
+        provisioned.put(
+            f"{location_path}/{name}",
+            {
+                "type": "Microsoft.KeyVault/deletedVaults",
+                "properties": {
+                    "vaultId": "/x",
+                    "location": "eastus",
+                    "tags": {"purpose": "session-demo", "environment": environment},
+                },
+            },
+        )
 
     output = run("teardown_azure", "--yes")
 
@@ -86,13 +95,24 @@ def test_provisioning_after_teardown_starts_afresh(provisioned, settings):
 
     run("provision_azure")
 
-    assert [r.method for r in provisioned.requests if r.resource_type == "microsoft.resources/resourcegroups"][:2] == ["GET", "PUT"]
+    assert [r.method for r in provisioned.requests if r.resource_type == "microsoft.resources/resourcegroups"][:2] == [
+        "GET",
+        "PUT",
+    ]
 
 
 def test_teardown_without_permission_says_so_and_keeps_the_state(provisioned, settings):
-    provisioned.inject(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/delete'.", method="DELETE", path_endswith="/resourcegroups/rg-sessiondemo-dev")
+    provisioned.inject(
+        403,
+        "AuthorizationFailed",
+        "The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/delete'.",
+        method="DELETE",
+        path_endswith="/resourcegroups/rg-sessiondemo-dev",
+    )
 
-    with pytest.raises(CommandError, match=r"^Azure denied permission while deleting resource group rg-sessiondemo-dev: .*Contributor"):
+    with pytest.raises(
+        CommandError, match=r"^Azure denied permission while deleting resource group rg-sessiondemo-dev: .*Contributor"
+    ):
         run("teardown_azure", "--yes")
 
     assert state_file(settings).exists()  # a later run can still find what to delete

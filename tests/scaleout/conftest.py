@@ -24,8 +24,14 @@ PROJECT_DIRECTORY = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = PROJECT_DIRECTORY / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 INSTANCES = 3
 METRICS_TOKEN = "tests-only-scale-out-metrics-token"
@@ -125,16 +131,20 @@ def page(browser, cluster, request):
     page.served_by = []
     page.on(
         "response",
-        lambda response: page.served_by.append(response.headers["x-served-by"])
-        if "x-served-by" in response.headers and response.request.resource_type == "document" else None,
+        lambda response: (
+            page.served_by.append(response.headers["x-served-by"])
+            if "x-served-by" in response.headers and response.request.resource_type == "document"
+            else None
+        ),
     )
     yield page
-    failed = any(getattr(request.node, f"report_{when}", None) and getattr(request.node, f"report_{when}").failed
-                 for when in ("setup", "call"))
+    failed = any(
+        getattr(request.node, f"report_{when}", None) and getattr(request.node, f"report_{when}").failed
+        for when in ("setup", "call")
+    )
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         (ARTIFACTS / f"{name}.html").write_text(page.content())
     context.close()
-

@@ -88,7 +88,9 @@ def test_stopping_redis_answers_503_keeps_the_cookie_and_resumes_within_5_second
         answer = shopper.request("GET", "/api/session")
         if answer.status_code == 200:
             break
-        assert time.monotonic() - restarted < RESUME_WITHIN_SECONDS, f"Still {answer.status_code} after Redis came back."
+        assert time.monotonic() - restarted < RESUME_WITHIN_SECONDS, (
+            f"Still {answer.status_code} after Redis came back."
+        )
         time.sleep(0.1)
     assert answer.json()["username"] == username
     assert shopper.quantities() == quantities
@@ -104,7 +106,8 @@ def reported_evictions(shopper: SiteClient, within_seconds: float = 5.0) -> floa
         figures = shopper.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert figures.status_code == 200, figures.text[:300]
         values = [
-            float(line.rsplit(" ", 1)[-1]) for line in figures.text.splitlines()
+            float(line.rsplit(" ", 1)[-1])
+            for line in figures.text.splitlines()
             if line.startswith("sessiondemo_redis_evicted_keys")
         ]
         assert values, "/metrics has no sessiondemo_redis_evicted_keys figure."
@@ -153,8 +156,10 @@ def test_concurrent_adds_from_one_session_through_every_instance_are_exact(clust
     skus = shopper.skus()[:4]
     assert shopper.add(skus[0]).status_code == 200  # the session now exists
     headers = {
-        "Cookie": shopper.cookie_header(), "X-CSRFToken": shopper.csrf_token,
-        "Referer": f"{cluster.url}/", "Content-Type": "application/json",
+        "Cookie": shopper.cookie_header(),
+        "X-CSRFToken": shopper.csrf_token,
+        "Referer": f"{cluster.url}/",
+        "Content-Type": "application/json",
     }
     adds = 200
     connections = threading.local()
@@ -163,8 +168,11 @@ def test_concurrent_adds_from_one_session_through_every_instance_are_exact(clust
         if not hasattr(connections, "http"):
             connections.http = requests.Session()
         response = connections.http.post(
-            f"{cluster.url}/api/cart/items", json={"sku": skus[number % len(skus)], "quantity": 1},
-            headers=headers, verify=str(cluster.certificate.authority), timeout=30,
+            f"{cluster.url}/api/cart/items",
+            json={"sku": skus[number % len(skus)], "quantity": 1},
+            headers=headers,
+            verify=str(cluster.certificate.authority),
+            timeout=30,
         )
         return response.status_code, response.headers.get("X-Served-By", "")
 

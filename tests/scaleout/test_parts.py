@@ -63,8 +63,15 @@ def test_nginx_accepts_the_configuration_it_is_given(tmp_path):
 
 def test_a_cluster_refuses_an_https_port_among_its_instances_ports(tmp_path):
     with pytest.raises(ClusterError, match="falls among the instances' ports"):
-        ClusterSettings(directory=tmp_path, redis_url="redis://127.0.0.1:1/0", secret_key="x", environment={},
-                        instances=3, https_port=8002, base_port=8001)
+        ClusterSettings(
+            directory=tmp_path,
+            redis_url="redis://127.0.0.1:1/0",
+            secret_key="x",
+            environment={},
+            instances=3,
+            https_port=8002,
+            base_port=8001,
+        )
 
 
 def test_the_load_test_reads_locusts_aggregated_row(tmp_path):
@@ -90,8 +97,17 @@ def test_a_cluster_whose_port_is_taken_says_which_and_starts_nothing(tmp_path):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        cluster = Cluster(ClusterSettings(directory=tmp_path, redis_url="redis://127.0.0.1:1/0", secret_key="x",
-                                          environment={}, instances=1, https_port=taken, base_port=taken + 1))
+        cluster = Cluster(
+            ClusterSettings(
+                directory=tmp_path,
+                redis_url="redis://127.0.0.1:1/0",
+                secret_key="x",
+                environment={},
+                instances=1,
+                https_port=taken,
+                base_port=taken + 1,
+            )
+        )
         with pytest.raises(ClusterError, match=f"Port\\(s\\) {taken}"):
             cluster.start(announce=lambda message: None)
     assert not any(tmp_path.iterdir())

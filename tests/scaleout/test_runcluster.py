@@ -70,10 +70,22 @@ def test_runcluster_serves_https_until_sigterm_and_leaves_no_process_or_port(clu
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "SESSIONDEMO_VAR_DIR": str(tmp_path / "var"),
     }
-    command = [sys.executable, "manage.py", "runcluster", "--instances", "2",
-               "--port", str(https_port), "--base-port", str(base_port), "--workers", "1"]
-    runner = subprocess.Popen(command, cwd=PROJECT_DIRECTORY, env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [
+        sys.executable,
+        "manage.py",
+        "runcluster",
+        "--instances",
+        "2",
+        "--port",
+        str(https_port),
+        "--base-port",
+        str(base_port),
+        "--workers",
+        "1",
+    ]
+    runner = subprocess.Popen(
+        command, cwd=PROJECT_DIRECTORY, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     output = []
     try:
         deadline = time.monotonic() + 90
@@ -86,7 +98,9 @@ def test_runcluster_serves_https_until_sigterm_and_leaves_no_process_or_port(clu
         with urllib.request.urlopen(f"https://localhost:{https_port}/healthz", context=context, timeout=10) as answer:
             assert answer.status == 200
             assert answer.headers["X-Served-By"] in {"instance-1", "instance-2"}
-        children = processes_with_argument(f"127.0.0.1:{base_port}") + processes_with_argument(f"127.0.0.1:{base_port + 1}")
+        children = processes_with_argument(f"127.0.0.1:{base_port}") + processes_with_argument(
+            f"127.0.0.1:{base_port + 1}"
+        )
         assert len(children) == 4, "Expected a gunicorn master and one worker per instance."
         nginx_pid = int((tmp_path / "var" / "cluster" / "nginx.pid").read_text())
 

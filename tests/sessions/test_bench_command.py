@@ -15,8 +15,21 @@ from sessiondemo.bench.engines import ENGINES
 def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
     out = StringIO()
     call_command(
-        "bench_sessions", "--quick", "--iterations", "10", "--duration", "0.2", "--adds", "8",
-        "--workers", "1", "--scale", "50,100", "--output", str(tmp_path), stdout=out,
+        "bench_sessions",
+        "--quick",
+        "--iterations",
+        "10",
+        "--duration",
+        "0.2",
+        "--adds",
+        "8",
+        "--workers",
+        "1",
+        "--scale",
+        "50,100",
+        "--output",
+        str(tmp_path),
+        stdout=out,
     )
     results = json.loads((tmp_path / "bench_sessions.json").read_text())
     assert set(results["engines"]) == {engine.name for engine in ENGINES}

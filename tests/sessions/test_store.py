@@ -288,11 +288,14 @@ def test_a_pipeline_repeats_only_the_script_calls_the_server_had_forgotten(store
 
     client = get_redis()
     flush_scripts()
-    replies = run_pipeline(client, [
-        ScriptCall(REVOKE, ("sessiondemo:s:{x}",), ("7",)),
-        Command(("SET", "sessiondemo:t:{x}", "1")),
-        ScriptCall(REVOKE, ("sessiondemo:s:{y}",), ("7",)),
-    ])
+    replies = run_pipeline(
+        client,
+        [
+            ScriptCall(REVOKE, ("sessiondemo:s:{x}",), ("7",)),
+            Command(("SET", "sessiondemo:t:{x}", "1")),
+            ScriptCall(REVOKE, ("sessiondemo:s:{y}",), ("7",)),
+        ],
+    )
     assert replies == [0, True, 0]
 
 

@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--environment", "-e", default="dev", help="Environment to check (default dev).")
-        parser.add_argument("--output", choices=["text", "json"], default="text", help="text (a table, default) or json.")
+        parser.add_argument(
+            "--output", choices=["text", "json"], default="text", help="text (a table, default) or json."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         reporter = Reporter(self.stdout, self.style, options["verbosity"], json_output=options["output"] == "json")

@@ -28,11 +28,20 @@ def region_list(value: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Create or update the whole Azure deployment (Redis, PostgreSQL, App Service, monitoring); safe to run again."
+    help = (
+        "Create or update the whole Azure deployment (Redis, PostgreSQL, App Service, monitoring); safe to run again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--environment", "-e", default="dev", help="Environment name: part of every resource name and of the state file .azure/<environment>.json (default dev).")
-        parser.add_argument("--location", help="Azure region, for example eastus (default AZURE_LOCATION, else eastus).")
+        parser.add_argument(
+            "--environment",
+            "-e",
+            default="dev",
+            help="Environment name: part of every resource name and of the state file .azure/<environment>.json (default dev).",
+        )
+        parser.add_argument(
+            "--location", help="Azure region, for example eastus (default AZURE_LOCATION, else eastus)."
+        )
         parser.add_argument(
             "--regions",
             type=region_list,
@@ -40,22 +49,47 @@ class Command(BaseCommand):
             "Redis joined by active geo-replication, Azure Front Door in front. The first region is primary.",
         )
         parser.add_argument("--resource-group", help="Resource group name (default rg-sessiondemo-<environment>).")
-        parser.add_argument("--name-suffix", help="Suffix that makes global names unique (default: random, then kept in the state file).")
-        parser.add_argument("--redis-product", choices=["managed", "cache"], help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.")
+        parser.add_argument(
+            "--name-suffix",
+            help="Suffix that makes global names unique (default: random, then kept in the state file).",
+        )
+        parser.add_argument(
+            "--redis-product",
+            choices=["managed", "cache"],
+            help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.",
+        )
         parser.add_argument(
             "--redis-auth",
             choices=["password", "entra"],
             help="password = the app signs in to Redis with an access key kept in Key Vault (default); entra = passwordless: "
             "the web app's managed identity gets an access policy and access keys are turned off.",
         )
-        parser.add_argument("--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache).")
-        parser.add_argument("--clustering-policy", choices=["EnterpriseCluster", "OSSCluster"], help="Managed Redis clustering policy (default EnterpriseCluster; OSSCluster sets REDIS_CLUSTER=1).")
-        parser.add_argument("--instances", type=positive_count, help="App Service workers (default 2); run again with 3 to scale out.")
+        parser.add_argument(
+            "--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache)."
+        )
+        parser.add_argument(
+            "--clustering-policy",
+            choices=["EnterpriseCluster", "OSSCluster"],
+            help="Managed Redis clustering policy (default EnterpriseCluster; OSSCluster sets REDIS_CLUSTER=1).",
+        )
+        parser.add_argument(
+            "--instances", type=positive_count, help="App Service workers (default 2); run again with 3 to scale out."
+        )
         parser.add_argument("--alert-email", help="Email address the alert action group notifies.")
-        parser.add_argument("--deploy", action="store_true", help="Also zip-deploy the project with Kudu and wait until /readyz answers 200.")
-        parser.add_argument("--dry-run", action="store_true", help="Print the plan and a monthly cost estimate; send nothing to Azure.")
-        parser.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json for scripts.")
-        parser.add_argument("--export-template", metavar="PATH", help="Also write the plan as an ARM template (JSON) to PATH.")
+        parser.add_argument(
+            "--deploy",
+            action="store_true",
+            help="Also zip-deploy the project with Kudu and wait until /readyz answers 200.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the plan and a monthly cost estimate; send nothing to Azure."
+        )
+        parser.add_argument(
+            "--output", choices=["text", "json"], default="text", help="text (default) or json for scripts."
+        )
+        parser.add_argument(
+            "--export-template", metavar="PATH", help="Also write the plan as an ARM template (JSON) to PATH."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         reporter = Reporter(self.stdout, self.style, options["verbosity"], json_output=options["output"] == "json")

@@ -16,7 +16,9 @@ def parse_scales(text: str) -> tuple[int, ...]:
     try:
         scales = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
     except ValueError:
-        raise CommandError(f"--scale takes whole numbers separated by commas, like 1000,100000; not {text!r}.") from None
+        raise CommandError(
+            f"--scale takes whole numbers separated by commas, like 1000,100000; not {text!r}."
+        ) from None
     if not scales or min(scales) < 1:
         raise CommandError("--scale needs at least one number of sessions, each at least 1.")
     return scales
@@ -27,7 +29,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quick", action="store_true", help="A small run (a minute or so): scales 1k and 10k.")
-        parser.add_argument("--output", default="bench-results", help="Directory for the JSON and PNG (default bench-results/).")
+        parser.add_argument(
+            "--output", default="bench-results", help="Directory for the JSON and PNG (default bench-results/)."
+        )
         parser.add_argument("--scale", help="Stored-session counts for the scale run (default 1000,100000,1000000).")
         parser.add_argument("--iterations", type=int, help="Samples per in-process latency figure (default 2000).")
         parser.add_argument("--duration", type=float, help="Seconds per gunicorn throughput run (default 3).")

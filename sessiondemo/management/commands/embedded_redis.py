@@ -20,7 +20,7 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"Embedded Redis runs on {server.url} (pid {server.pid()})."))
             elif action == "stop":
                 if stop_embedded_redis(directory):
-                    self.stdout.write(self.style.SUCCESS("Embedded Redis stopped; its data stays in " f"{directory}."))
+                    self.stdout.write(self.style.SUCCESS(f"Embedded Redis stopped; its data stays in {directory}."))
                 else:
                     self.stdout.write("Embedded Redis was not running.")
             else:

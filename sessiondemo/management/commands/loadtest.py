@@ -9,11 +9,18 @@ from sessiondemo.scaleout.local import cluster_directory, cluster_redis, cluster
 
 
 class Command(BaseCommand):
-    help = "Run the locust shopper journey headless against local clusters of each size given, and print a Markdown table."
+    help = (
+        "Run the locust shopper journey headless against local clusters of each size given, and print a Markdown table."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--instances", type=int, nargs="+", default=[1, 3],
-                            help="The cluster sizes to measure, one run each (default: 1 3).")
+        parser.add_argument(
+            "--instances",
+            type=int,
+            nargs="+",
+            default=[1, 3],
+            help="The cluster sizes to measure, one run each (default: 1 3).",
+        )
         parser.add_argument("--users", type=int, default=20, help="Simulated shoppers (default 20).")
         parser.add_argument("--spawn-rate", type=float, default=10, help="Shoppers started per second (default 10).")
         parser.add_argument("--run-time", default="30s", help="How long each run lasts, e.g. 30s or 2m (default 30s).")
@@ -28,16 +35,26 @@ class Command(BaseCommand):
         def settings_for(instances):
             # Its own database and key prefix: the load test's shoppers stay out of the development data.
             return cluster_settings(
-                redis_url, instances, options["port"], options["base_port"], options["workers"],
-                directory=directory, database_url=f"sqlite:///{directory / 'db.sqlite3'}",
+                redis_url,
+                instances,
+                options["port"],
+                options["base_port"],
+                options["workers"],
+                directory=directory,
+                database_url=f"sqlite:///{directory / 'db.sqlite3'}",
                 extra_environment={"REDIS_KEY_PREFIX": "sessiondemo-loadtest"},
             )
 
         try:
             with cluster_redis(announce=say) as redis_url:
                 results = compare_instance_counts(
-                    settings_for, options["instances"], options["users"], options["spawn_rate"],
-                    options["run_time"], directory / "results", announce=say,
+                    settings_for,
+                    options["instances"],
+                    options["users"],
+                    options["spawn_rate"],
+                    options["run_time"],
+                    directory / "results",
+                    announce=say,
                 )
         except (NginxNotInstalled, ClusterError) as error:
             raise CommandError(str(error)) from None

@@ -11,12 +11,15 @@ class Command(BaseCommand):
         parser.add_argument("--instances", type=int, default=3, help="How many gunicorn instances to run (default 3).")
         parser.add_argument("--port", type=int, default=8443, help="The https port nginx listens on (default 8443).")
         parser.add_argument(
-            "--base-port", type=int, default=8001,
+            "--base-port",
+            type=int,
+            default=8001,
             help="The first instance's port; the others follow it (default 8001).",
         )
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2).")
         parser.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="Print the commands and nginx's configuration that would be used, and start nothing.",
         )
 
@@ -31,10 +34,12 @@ class Command(BaseCommand):
                 cluster = Cluster(cluster_settings(redis_url, *sizes))
                 cluster.start(announce=say)
                 try:
-                    self.stdout.write(self.style.SUCCESS(
-                        f"{options['instances']} instance(s) behind nginx at {cluster.url}/ "
-                        f"(certificate authority: {cluster.certificate.authority}). Ctrl-C stops them all."
-                    ))
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            f"{options['instances']} instance(s) behind nginx at {cluster.url}/ "
+                            f"(certificate authority: {cluster.certificate.authority}). Ctrl-C stops them all."
+                        )
+                    )
                     cluster.serve_until_stopped(on_exit=say)
                 finally:
                     say("Stopping nginx and the instances ...")
