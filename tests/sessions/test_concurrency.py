@@ -64,7 +64,7 @@ def test_concurrent_writers_of_different_keys_and_counters_lose_nothing(store):
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(write, range(40)))
     session = SessionStore(key)
-    assert {name: session[name] for name in session if name.startswith("note-")} == {
+    assert {name: session[name] for name in session.keys() if name.startswith("note-")} == {  # noqa: SIM118 - SessionBase has no __iter__
         f"note-{index}": index for index in range(40)
     }
     assert session.counters("cart").items() == {f"sku-{n}": 8 for n in range(5)}
