@@ -12,7 +12,7 @@ preload_app = False
 
 def post_fork(server, worker):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sessiondemo.settings")
-    from sessiondemo.observability.telemetry import configure_telemetry
+    from observability.telemetry import configure_telemetry
 
     exporter = configure_telemetry()
     server.log.info("Worker %s: telemetry export %s.", worker.pid, exporter)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -186,16 +186,26 @@ _client: RedisClient | None = None
 _client_lock = threading.Lock()
 
 
+# What makes sure the server behind REDIS_URL runs before the first client is built.
+# Development hands one in (devtools starts the embedded Redis); production has none:
+# its Redis is somebody else's to run.
+_before_first_client: Callable[[], None] | None = None
+
+
+def before_first_client(hook: Callable[[], None]) -> None:
+    """Call ``hook`` each time the process-wide client is about to be built."""
+    global _before_first_client
+    _before_first_client = hook
+
+
 def get_redis() -> RedisClient:
     """The process-wide client. redis-py resets its pool after a fork (gunicorn)."""
     global _client
     if _client is None:
         with _client_lock:
             if _client is None:
-                if settings.EMBEDDED_REDIS:
-                    from sessiondemo.embedded_redis import ensure_embedded_redis
-
-                    ensure_embedded_redis(settings.EMBEDDED_REDIS_DIR)
+                if _before_first_client is not None:
+                    _before_first_client()
                 _client = build_client()
     return _client
 

@@ -55,6 +55,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Production unless told otherwise: the WSGI app (gunicorn, waitress, App Service) runs
+# with DEBUG=0 and refuses to start without SECRET_KEY and REDIS_URL. manage.py sets
+# DEBUG=1 when the environment does not say, so commands typed in a plain shell
+# (runserver, check, provision_azure, ...) run as development.
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -78,7 +82,6 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
 INSTANCE_ID = os.environ.get("WEBSITE_INSTANCE_ID", "")
 
 INSTALLED_APPS = [
-    # First, so that its runserver (which starts the embedded Redis) wins.
     "sessiondemo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -88,12 +91,17 @@ INSTALLED_APPS = [
     "accounts",
     "cart",
     "provisioning",
-    "sessiondemo.observability",
+    "observability",
 ]
+if DEBUG:
+    # The development tools (embedded Redis, runcluster, bench_sessions, loadtest); first,
+    # so that their runserver (which starts the embedded Redis) wins. Production never
+    # loads them.
+    INSTALLED_APPS.insert(0, "devtools")
 
 MIDDLEWARE = [
     # First: its latency and Redis round trips cover everything below, the session save included.
-    "sessiondemo.observability.logging.RequestLogMiddleware",
+    "observability.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessiondemo.middleware.ServedByMiddleware",
@@ -155,13 +163,20 @@ LOGIN_REDIRECT_URL = "cart:catalog"
 LOGOUT_REDIRECT_URL = "cart:catalog"
 
 # --- Redis ----------------------------------------------------------------------
-# With no REDIS_URL the project starts (once) and shares an embedded redis-server
-# on a unix socket under var/redis/.
+# Every instance must share one Redis, so production refuses to start without REDIS_URL.
+# In development (DEBUG=1) no REDIS_URL means the embedded redis-server on a unix socket
+# under var/redis/, which the development tools (devtools/) start on first use.
 EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
 REDIS_URL = os.environ.get("REDIS_URL", "")
-EMBEDDED_REDIS = not REDIS_URL
+EMBEDDED_REDIS = DEBUG and not REDIS_URL
 if EMBEDDED_REDIS:
     REDIS_URL = f"unix://{EMBEDDED_REDIS_DIR / 'redis.sock'}"
+if not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set. Set it to the Redis every instance shares (rediss://host:port/0); "
+        "without it each instance would keep sessions of its own. For local development set DEBUG=1, "
+        "which uses the embedded Redis."
+    )
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
         f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL.split(':')[0]!r}."
@@ -301,14 +316,14 @@ AZURE_STATE_DIR = Path(os.environ.get("AZURE_STATE_DIR", BASE_DIR / ".azure"))
 
 # --- Observability --------------------------------------------------------------
 # Set APPLICATIONINSIGHTS_CONNECTION_STRING to export traces and metrics to Azure Monitor
-# (sessiondemo.observability.telemetry); unset, nothing is exported and nothing is loaded.
+# (observability.telemetry); unset, nothing is exported and nothing is loaded.
 APPLICATIONINSIGHTS_CONNECTION_STRING = os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
 # A bearer token for /metrics scrapers; empty, only a staff login can read /metrics.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Seconds between two publications of an instance's figures to Redis for /ops/.
 OPS_PUBLISH_INTERVAL = env_int("OPS_PUBLISH_INTERVAL", 5, minimum=1)
 # Every log record, and one line per request, as JSON on stdout (App Service log streaming).
-LOGGING["formatters"]["json"] = {"()": "sessiondemo.observability.logging.JsonFormatter"}
+LOGGING["formatters"]["json"] = {"()": "observability.logging.JsonFormatter"}
 LOGGING["handlers"]["console"].update(formatter="json", stream="ext://sys.stdout")
 # The Azure SDK logs each telemetry upload at INFO: that would be a log line per export.
 LOGGING["loggers"]["azure"] = {"level": "WARNING"}

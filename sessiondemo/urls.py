@@ -9,6 +9,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/", include("cart.api_urls")),
     path("admin/", admin.site.urls),
-    path("", include("sessiondemo.observability.urls")),
+    path("", include("observability.urls")),
     path("", include("cart.urls")),
 ]

@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sessiondemo.settings")
 
 application = get_wsgi_application()
 
-from sessiondemo.observability.telemetry import configure_telemetry  # noqa: E402 - needs Django set up first
+from observability.telemetry import configure_telemetry  # noqa: E402 - needs Django set up first
 
 # Under gunicorn, post_fork (gunicorn.conf.py) has done this already; waitress and others get it here.
 configure_telemetry()

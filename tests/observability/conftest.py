@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sessiondemo.observability import metrics, ops, telemetry
+from observability import metrics, ops, telemetry
 from sessiondemo.sessions import stats
 
 

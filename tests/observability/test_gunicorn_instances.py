@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sessiondemo.observability import ops
+from observability import ops
 from tests.fixtures.processes import stop_process, wait_for_http
 from tests.fixtures.redis_servers import free_port
 

@@ -84,7 +84,7 @@ def test_a_staff_member_may_read_metrics_and_a_customer_may_not(client, redis_ur
 
 
 def test_metrics_say_so_when_redis_is_down_instead_of_failing(client, redis_url, metrics_token, settings, db):
-    from sessiondemo.observability import metrics
+    from observability import metrics
 
     metrics.redis_info.forget()
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
@@ -95,7 +95,7 @@ def test_metrics_say_so_when_redis_is_down_instead_of_failing(client, redis_url,
 
 
 def test_site_scope_adds_up_every_instances_latest_figures(client, api, metrics_token, fresh_figures):
-    from sessiondemo.observability import ops
+    from observability import ops
 
     assert api.send("POST", "/api/cart/items", {"sku": "TEA-001"}).status_code == 200
     for name in ("instance-a", "instance-b"):

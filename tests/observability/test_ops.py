@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sessiondemo.observability import ops
+from observability import ops
 from sessiondemo.redis_client import count_round_trips, get_redis, process_round_trips
 
 
@@ -101,7 +101,7 @@ def test_the_ops_page_loads_its_script_and_styles_from_static_files_without_inli
 
 
 def test_figures_are_published_read_and_sampled_on_single_redis_and_cluster(any_redis, fresh_figures, settings):
-    from sessiondemo.observability.metrics import read_redis_info
+    from observability.metrics import read_redis_info
 
     publish_as("instance-a", times=2)
     publish_as("instance-b", times=1)

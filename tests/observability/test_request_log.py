@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings as django_settings
 
-from sessiondemo.observability.logging import JsonFormatter
+from observability.logging import JsonFormatter
 
 
 def request_lines(caplog) -> list[dict]:

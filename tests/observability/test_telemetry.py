@@ -83,7 +83,7 @@ def run_python(code: str, **environment: str) -> dict:
 def test_without_a_connection_string_nothing_is_set_up_or_even_imported():
     answer = run_python(
         "import json, sys\n"
-        "from sessiondemo.observability.telemetry import configure_telemetry\n"
+        "from observability.telemetry import configure_telemetry\n"
         "from opentelemetry import trace\n"
         "exporter = configure_telemetry()\n"
         "print('ANSWER', json.dumps({'exporter': exporter,\n"
@@ -107,7 +107,7 @@ distro.configure_azure_monitor = counting
 from opentelemetry import trace
 from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from sessiondemo.observability.telemetry import configure_telemetry
+from observability.telemetry import configure_telemetry
 
 options = dict(enable_live_metrics=False, disable_offline_storage=True)
 first, second = configure_telemetry(**options), configure_telemetry(**options)

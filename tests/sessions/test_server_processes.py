@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sessiondemo.bench import http_load
-from sessiondemo.bench.engines import ENGINES
-from sessiondemo.bench.run import engine_environment
+from devtools.bench import http_load
+from devtools.bench.engines import ENGINES
+from devtools.bench.run import engine_environment
 
 pytestmark = pytest.mark.slow
 
