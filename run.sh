@@ -5,6 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 scripts/bootstrap-python requirements-dev.txt
-export DEBUG="${DEBUG:-1}"
 .venv/bin/python manage.py migrate --noinput
 exec .venv/bin/python manage.py runserver "${SITE_ADDRESS:-127.0.0.1:8000}"

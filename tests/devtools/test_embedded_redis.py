@@ -10,7 +10,7 @@ import redis
 
 from devtools.embedded_redis import EmbeddedRedis, ensure_embedded_redis, redis_server_binary, stop_embedded_redis
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -18,6 +18,6 @@ class Command(StaticfilesRunserverCommand):
                 raise CommandError(str(error)) from None
             self.stdout.write(
                 f"Sessions in the embedded Redis on {server.url} (pid {server.pid()}); "
-                f"stop it with: DEBUG=1 .venv/bin/python manage.py embedded_redis stop"
+                f"stop it with: .venv/bin/python manage.py embedded_redis stop"
             )
         super().inner_run(*args, **options)

@@ -20,7 +20,7 @@ from devtools.scaleout.nginx import NginxNotInstalled, nginx_binary
 from tests.fixtures.redis_servers import RedisServer
 from tests.fixtures.site_client import SiteClient
 
-PROJECT_DIRECTORY = Path(__file__).resolve().parent.parent.parent
+PROJECT_DIRECTORY = Path(__file__).resolve().parents[3]
 ARTIFACTS = PROJECT_DIRECTORY / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
