@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.fixtures.site_client import SiteClient, new_username
 from tests.devtools.scaleout.conftest import METRICS_TOKEN
+from tests.fixtures.site_client import SiteClient, new_username
 
 pytestmark = pytest.mark.slow
 
