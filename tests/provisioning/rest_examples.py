@@ -1,21 +1,18 @@
-"""Microsoft's published example files (../shared/azure-rest-specs), and checks of request bodies against them.
+"""Checks of request bodies and stored resources against Microsoft's published examples.
 
 A body sent by the SDK passes when every property path in it appears in the example's
 request or response bodies for that resource type (the responses show every property
-a resource has), with the same JSON type. The few properties the stored examples do
-not show are listed in ``NOT_IN_EXAMPLES`` with where they are defined instead.
+a resource has), with the same JSON type. The examples' shapes are the repository's own
+test data (azure_facts/examples.json, each with its file and commit in
+Azure/azure-rest-api-specs); the few properties those examples do not show are listed in
+``NOT_IN_EXAMPLES`` with where they are defined instead.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "azure-rest-specs"
+from tests.provisioning.azure_facts import fold, json_paths, load
 
 # resource type (lower case) -> example files whose request and response bodies define its shape
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -135,19 +132,19 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Types the stored examples do not cover at all, and why; their bodies are checked by hand in the tests.
+# Types the extracted examples do not cover at all, and why; their bodies are checked by hand in the tests.
 WITHOUT_EXAMPLES = {
-    "microsoft.network/virtualnetworks/virtualnetworkpeerings": "no VirtualNetworkPeering example is stored in ../shared/azure-rest-specs",
-    "microsoft.authorization/roleassignments": "no Microsoft.Authorization example is stored in ../shared/azure-rest-specs",
-    "microsoft.cache/redis/accesspolicyassignments": "no Azure Cache for Redis access policy assignment example is stored in ../shared/azure-rest-specs",
+    "microsoft.network/virtualnetworks/virtualnetworkpeerings": "no VirtualNetworkPeering example is among the extracted examples (azure_facts/examples.json)",
+    "microsoft.authorization/roleassignments": "no Microsoft.Authorization example is among the extracted examples (azure_facts/examples.json)",
+    "microsoft.cache/redis/accesspolicyassignments": "no Azure Cache for Redis access policy assignment example is among the extracted examples (azure_facts/examples.json)",
 }
 
-# Property paths the stored examples do not show, each with where the API defines it.
+# Property paths the extracted examples do not show, each with where the API defines it.
 NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
     "microsoft.resources/resourcegroups": {"tags": "ResourceGroup.tags (resources.json); a map"},
     "microsoft.operationalinsights/workspaces": {},
     "microsoft.insights/components": {
-        "tags": "ComponentsResource.tags is a map of strings (components_API.json, stored here); the example shows an empty string",
+        "tags": "ComponentsResource.tags is a map of strings (components_API.json, kept in azure_facts/examples.json); the example shows an empty string",
     },
     "microsoft.network/virtualnetworks": {
         "tags": "Resource.tags (network.json); a map",
@@ -169,17 +166,17 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
         "properties.publicNetworkAccess": "RedisCommonProperties.publicNetworkAccess (redis.json); shown in RedisCacheGet",
         "properties.redisConfiguration.maxmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
         "properties.redisConfiguration.maxfragmentationmemory-reserved": "RedisCommonPropertiesRedisConfiguration (redis.json); the recipe's tuning",
-        "properties.redisConfiguration.aad-enabled": "RedisCommonPropertiesRedisConfiguration.aad-enabled (redis.json, not stored); Microsoft Entra authentication",
-        "properties.disableAccessKeyAuthentication": "RedisCommonProperties.disableAccessKeyAuthentication (redis.json, not stored); a boolean",
+        "properties.redisConfiguration.aad-enabled": "RedisCommonPropertiesRedisConfiguration.aad-enabled (Redis/stable/2024-11-01/redis.json @ 140068549fe3, read in Azure/azure-rest-api-specs); Microsoft Entra authentication",
+        "properties.disableAccessKeyAuthentication": "RedisCommonProperties.disableAccessKeyAuthentication (Redis/stable/2024-11-01/redis.json @ 140068549fe3, read in Azure/azure-rest-api-specs); a boolean",
     },
     "microsoft.cache/redis/patchschedules": {},
     "microsoft.cache/redisenterprise": {
         "properties.publicNetworkAccess": "ClusterProperties.publicNetworkAccess (redisenterprise.json 2025-07-01); shown in RedisEnterpriseGet",
     },
     "microsoft.cache/redisenterprise/databases": {
-        "properties.geoReplication.groupNickname": "DatabaseProperties.geoReplication (redisenterprise.json 2025-07-01, not stored); active geo-replication",
-        "properties.geoReplication.linkedDatabases[].id": "LinkedDatabase.id (redisenterprise.json 2025-07-01, not stored)",
-        "properties.geoReplication.linkedDatabases[].state": "LinkedDatabase.state (redisenterprise.json 2025-07-01, not stored); read-only",
+        "properties.geoReplication.groupNickname": "DatabaseProperties.geoReplication (RedisEnterprise/stable/2025-07-01/redisenterprise.json @ 15f38e5b507c, read in Azure/azure-rest-api-specs); active geo-replication",
+        "properties.geoReplication.linkedDatabases[].id": "LinkedDatabase.id (RedisEnterprise/stable/2025-07-01/redisenterprise.json @ 15f38e5b507c, read in Azure/azure-rest-api-specs)",
+        "properties.geoReplication.linkedDatabases[].state": "LinkedDatabase.state (RedisEnterprise/stable/2025-07-01/redisenterprise.json @ 15f38e5b507c, read in Azure/azure-rest-api-specs); read-only",
     },
     "microsoft.dbforpostgresql/flexibleservers": {
         "properties.network.delegatedSubnetResourceId": "Network.delegatedSubnetResourceId (FlexibleServers.json); VNet injection",
@@ -210,62 +207,44 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
     "microsoft.keyvault/deletedvaults": {},
     "microsoft.cache/redisenterprise/databases/accesspolicyassignments": {},
     "microsoft.insights/diagnosticsettings": {
-        "properties.logs[].category": "LogSettings.category (diagnosticsSettings_API.json, stored here); the example uses categoryGroup",
+        "properties.logs[].category": "LogSettings.category (diagnosticsSettings_API.json, kept in azure_facts/examples.json); the example uses categoryGroup",
     },
 }
 
 # Objects whose keys are data, not property names.
-MAPS = {"tags", "properties" + "@appsettings", "identity.userAssignedIdentities"}
+MAPS = ("tags",)
 
 
-@cache
 def example(relative: str) -> dict[str, Any]:
-    return json.loads((SPECS / relative).read_text())
+    """The extracted facts of one example file: its source, request and response paths, literals."""
+    return load("examples")["examples"][relative]
 
 
-def request_body(document: dict[str, Any]) -> dict[str, Any]:
-    bodies = [value for value in document["parameters"].values() if isinstance(value, dict)]
-    # The body parameter; PrivateEndpointCreate also carries an extendedLocation one.
-    return next((b for b in bodies if "properties" in b or "location" in b), bodies[0] if bodies else {})
+def definition(relative: str) -> dict[str, Any]:
+    """The kept definitions of one OpenAPI file, with its source."""
+    return load("examples")["definitions"][relative]
 
 
-def paths(value: Any, prefix: str = "", maps: tuple[str, ...] = ("tags",)) -> dict[str, str]:
+def paths(value: Any, maps: tuple[str, ...] = MAPS) -> dict[str, str]:
     """Every property path in a JSON value with its JSON type; lists as ``[]``, map contents skipped."""
-    found: dict[str, str] = {}
-    if isinstance(value, dict):
-        if prefix:
-            found[prefix] = "object"
-        if prefix in maps:
-            return found
-        for key, item in value.items():
-            found.update(paths(item, f"{prefix}.{key}" if prefix else key, maps))
-    elif isinstance(value, list):
-        found[prefix] = "array"
-        for item in value:
-            found.update(paths(item, prefix + "[]", maps))
-    else:
-        found[prefix] = json_type(value)
-    return found
+    return fold(json_paths(value), maps)
 
 
-def json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if value is None:
-        return "null"
-    return "string"
+def request_paths(relative: str, maps: tuple[str, ...] = MAPS) -> dict[str, str]:
+    return fold(example(relative)["request_paths"], maps)
+
+
+def response_paths(relative: str, status: str = "200", maps: tuple[str, ...] = MAPS) -> dict[str, str]:
+    return fold(example(relative)["response_paths"][status], maps)
 
 
 def vocabulary(resource_type: str, maps: tuple[str, ...]) -> dict[str, str]:
     known: dict[str, str] = {}
     for relative in EXAMPLES[resource_type]:
-        document = example(relative)
-        known.update(paths(request_body(document), maps=maps))
-        for response in document["responses"].values():
-            if isinstance(response.get("body"), dict):
-                known.update(paths(response["body"], maps=maps))
+        facts = example(relative)
+        known.update(fold(facts["request_paths"], maps))
+        for shape in facts["response_paths"].values():
+            known.update(fold(shape, maps))
     if resource_type == "microsoft.web/sites":
         # A site's siteConfig has the shape of the config/web resource's properties.
         for path, kind in vocabulary("microsoft.web/sites/config/web", maps).items():
@@ -274,18 +253,22 @@ def vocabulary(resource_type: str, maps: tuple[str, ...]) -> dict[str, str]:
     return known
 
 
+def _allowed(path: str, allowed: dict[str, str]) -> bool:
+    return any(name == path or name.startswith(path + ".") or name.startswith(path + "[]") for name in allowed)
+
+
 def mismatches(resource_type: str, body: dict[str, Any]) -> list[str]:
     """What in ``body`` the examples do not account for: unknown paths and type differences."""
     if resource_type in WITHOUT_EXAMPLES:
         return []
-    maps: tuple[str, ...] = ("tags",)
+    maps: tuple[str, ...] = MAPS
     if resource_type == "microsoft.web/sites/config/appsettings":
         maps = ("tags", "properties")
     known = vocabulary(resource_type, maps)
     allowed = NOT_IN_EXAMPLES.get(resource_type, {})
     problems = []
-    for path, kind in paths(body, maps=maps).items():
-        if any(name == path or name.startswith(path + ".") or name.startswith(path + "[]") for name in allowed):
+    for path, kind in paths(body, maps).items():
+        if _allowed(path, allowed):
             continue
         if path not in known:
             problems.append(f"{resource_type}: {path} is not in the examples")
@@ -295,7 +278,7 @@ def mismatches(resource_type: str, body: dict[str, Any]) -> list[str]:
 
 
 def example_api_version(resource_type: str) -> str:
-    return str(example(EXAMPLES[resource_type][0])["parameters"]["api-version"])
+    return str(example(EXAMPLES[resource_type][0])["api_version"])
 
 
 def response_problems(resources: dict[str, dict[str, Any]]) -> list[str]:
@@ -309,12 +292,10 @@ def response_problems(resources: dict[str, dict[str, Any]]) -> list[str]:
             resource_type = "microsoft.web/sites/config/web"
         if resource_type in WITHOUT_EXAMPLES:
             continue
-        known = vocabulary(resource_type, ("tags",))
+        known = vocabulary(resource_type, MAPS)
         allowed = NOT_IN_EXAMPLES.get(resource_type, {})
         for path in paths(resource):
-            if path not in known and not any(
-                a == path or a.startswith(path + ".") or a.startswith(path + "[]") for a in allowed
-            ):
+            if path not in known and not _allowed(path, allowed):
                 problems.append(f"{resource_type}: {path}")
     # What a site's identity gains from ARM (principalId, tenantId) is the one addition.
     return [p for p in problems if not p.startswith("microsoft.web/sites: identity.")]

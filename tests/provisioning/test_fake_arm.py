@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,7 +18,7 @@ from provisioning.reporting import Reporter
 from provisioning.services import base, network, resource_group
 from provisioning.state import DeploymentState
 from tests.provisioning.conftest import SUBSCRIPTION_ID, run
-from tests.provisioning.rest_examples import EXAMPLES, SPECS, example, response_problems
+from tests.provisioning.rest_examples import EXAMPLES, definition, example, response_problems
 
 AUTH = {"Authorization": "Bearer fake-arm-test-token"}
 
@@ -88,26 +89,41 @@ def test_long_running_operations_answer_with_azure_async_operation_and_location(
     )
 
 
-def test_each_example_file_named_by_the_checks_exists():
+def test_each_example_named_by_the_checks_is_kept_with_its_source():
     for files in EXAMPLES.values():
         for relative in files:
-            assert (SPECS / relative).exists(), relative
+            facts = example(relative)
+            assert facts["repository"] == "Azure/azure-rest-api-specs", relative
+            assert facts["path"].startswith("specification/") and facts["path"].endswith(relative.rsplit("/", 1)[1])
+            assert re.fullmatch(r"[0-9a-f]{40}", facts["commit"]), relative
 
 
-def test_properties_missing_from_examples_are_in_the_stored_definitions():
-    """Where a definition file is stored, the exceptions are checked against it, not only stated."""
-    diagnostics = json.loads(
-        (SPECS / "monitor-diagnosticsettings/2021-05-01-preview/diagnosticsSettings_API.json").read_text()
-    )
-    assert "category" in diagnostics["definitions"]["LogSettings"]["properties"]
-    assert "workspaceId" in diagnostics["definitions"]["DiagnosticSettings"]["properties"]
-    components = json.loads((SPECS / "applicationinsights/2020-02-02/components_API.json").read_text())
-    tags = components["definitions"]["ComponentsResource"]["properties"]["tags"]
+def test_properties_missing_from_examples_are_in_the_kept_definitions():
+    """Where a definition file was read, the exceptions are checked against it, not only stated."""
+    diagnostics = definition("monitor-diagnosticsettings/2021-05-01-preview/diagnosticsSettings_API.json")[
+        "definitions"
+    ]
+    assert "category" in diagnostics["LogSettings"]["properties"]
+    assert "workspaceId" in diagnostics["DiagnosticSettings"]["properties"]
+    components = definition("applicationinsights/2020-02-02/components_API.json")["definitions"]
+    tags = components["ComponentsResource"]["properties"]["tags"]
     assert tags["additionalProperties"]["type"] == "string"  # a map of strings
-    assert (
-        example("applicationinsights/2020-02-02/examples/ComponentsCreate.json")["parameters"]["api-version"]
-        == "2020-02-02"
-    )
+    assert example("applicationinsights/2020-02-02/examples/ComponentsCreate.json")["api_version"] == "2020-02-02"
+
+
+def test_the_tests_read_nothing_outside_the_checkout():
+    """What the provisioning tests compare against lives in azure_facts/, inside the repository."""
+    from tests.provisioning.azure_facts import FACTS_DIR
+
+    project = Path(__file__).resolve().parents[2]
+    assert FACTS_DIR.is_relative_to(project)
+    files = [
+        *(project / "tests" / "provisioning").rglob("*.py"),
+        *(project / "tests" / "fixtures" / "fake_arm").rglob("*.py"),
+    ]
+    outside = ('"shared"', "../shared", "parent.parent")
+    readers = [p for p in files if p != Path(__file__).resolve() and any(o in p.read_text() for o in outside)]
+    assert readers == []
 
 
 def test_long_waits_show_progress(arm, settings, monkeypatch):

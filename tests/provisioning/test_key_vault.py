@@ -11,7 +11,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from tests.provisioning.conftest import SUBSCRIPTION_ID, puts, run, writes
-from tests.provisioning.rest_examples import example, mismatches, paths, request_body
+from tests.provisioning.rest_examples import example, mismatches, paths, response_paths
 
 GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
 VAULT_ID = f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv-dev-abc123"
@@ -38,9 +38,7 @@ def test_the_vault_uses_rbac_and_soft_delete_without_purge_protection(arm):
     assert "enablePurgeProtection" not in properties  # so teardown_azure can purge it
     assert "accessPolicies" not in properties
     # Same sku and tenant shape as createVault.json; the tenant is the web app identity's.
-    assert (
-        properties["sku"] == request_body(example("keyvault/2026-02-01/examples/createVault.json"))["properties"]["sku"]
-    )
+    assert properties["sku"] == example("keyvault/2026-02-01/examples/createVault.json")["literals"]["properties.sku"]
     assert properties["tenantId"] == arm.get(SITE_ID)["identity"]["tenantId"]
     assert vault.body["tags"] == {"purpose": "session-demo", "environment": "dev"}
 
@@ -211,10 +209,7 @@ def test_teardown_purges_the_vault_it_soft_deleted(arm):
     [deleted] = [r for key, r in arm.resources.items() if "/deletedvaults/" in key]
     assert (
         paths(deleted, maps=("tags", "properties.tags")).keys()
-        <= paths(
-            example("keyvault/2026-02-01/examples/getDeletedVault.json")["responses"]["200"]["body"],
-            maps=("tags", "properties.tags"),
-        ).keys()
+        <= response_paths("keyvault/2026-02-01/examples/getDeletedVault.json", maps=("tags", "properties.tags")).keys()
     )
     assert deleted["properties"]["tags"]["environment"] == "dev"
 
