@@ -9,6 +9,8 @@ touches TLS verification.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +24,41 @@ from provisioning.errors import ProvisioningError
 from sessiondemo.azure_credentials import StaticTokenCredential, azure_credential
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+# Where the management SDKs are listed; the site's own requirements.txt has none of them.
+PROVISION_REQUIREMENTS = "requirements-provision.txt"
+# Each client provisioning builds: its module and class in the Azure management SDKs.
+MANAGEMENT_CLIENTS: dict[str, tuple[str, str]] = {
+    "resources": ("azure.mgmt.resource.resources", "ResourceManagementClient"),
+    "log_analytics": ("azure.mgmt.loganalytics", "LogAnalyticsManagementClient"),
+    "app_insights": ("azure.mgmt.applicationinsights", "ApplicationInsightsManagementClient"),
+    "network": ("azure.mgmt.network", "NetworkManagementClient"),
+    "private_dns": ("azure.mgmt.privatedns", "PrivateDnsManagementClient"),
+    "redis_enterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient"),
+    "redis_cache": ("azure.mgmt.redis", "RedisManagementClient"),
+    "postgres": ("azure.mgmt.postgresqlflexibleservers", "PostgreSQLManagementClient"),
+    "web": ("azure.mgmt.web", "WebSiteManagementClient"),
+    "monitor": ("azure.mgmt.monitor", "MonitorManagementClient"),
+    "cdn": ("azure.mgmt.cdn", "CdnManagementClient"),
+    "key_vault": ("azure.mgmt.keyvault", "KeyVaultManagementClient"),
+    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient"),
+}
+
+
+def require_management_sdks() -> None:
+    """Refuse with a sentence, before anything is sent, when an Azure management SDK is missing.
+
+    Only found, not imported: importing them all would cost seconds.
+    """
+    for module, _ in MANAGEMENT_CLIENTS.values():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a parent package is missing, or cannot be imported
+            found = False
+        if not found:
+            raise ProvisioningError(
+                f"The Azure management SDKs are not installed ({module} is missing): "
+                f"run .venv/bin/pip install -r {PROVISION_REQUIREMENTS}, then run the command again."
+            )
 
 
 @dataclass(frozen=True)
@@ -119,83 +156,61 @@ class AzureClients:
     def _build(self, client_class: type, **extra: Any) -> Any:
         return client_class(self.credential, self.subscription_id, **self._options(), **extra)
 
+    def _client(self, attribute: str) -> Any:
+        module, name = MANAGEMENT_CLIENTS[attribute]
+        return self._build(getattr(importlib.import_module(module), name))
+
     @cached_property
     def resources(self) -> Any:
-        from azure.mgmt.resource.resources import ResourceManagementClient
-
-        return self._build(ResourceManagementClient)
+        return self._client("resources")
 
     @cached_property
     def log_analytics(self) -> Any:
-        from azure.mgmt.loganalytics import LogAnalyticsManagementClient
-
-        return self._build(LogAnalyticsManagementClient)
+        return self._client("log_analytics")
 
     @cached_property
     def app_insights(self) -> Any:
-        from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
-
-        return self._build(ApplicationInsightsManagementClient)
+        return self._client("app_insights")
 
     @cached_property
     def network(self) -> Any:
-        from azure.mgmt.network import NetworkManagementClient
-
-        return self._build(NetworkManagementClient)
+        return self._client("network")
 
     @cached_property
     def private_dns(self) -> Any:
-        from azure.mgmt.privatedns import PrivateDnsManagementClient
-
-        return self._build(PrivateDnsManagementClient)
+        return self._client("private_dns")
 
     @cached_property
     def redis_enterprise(self) -> Any:
-        from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
-
-        return self._build(RedisEnterpriseManagementClient)
+        return self._client("redis_enterprise")
 
     @cached_property
     def redis_cache(self) -> Any:
-        from azure.mgmt.redis import RedisManagementClient
-
-        return self._build(RedisManagementClient)
+        return self._client("redis_cache")
 
     @cached_property
     def postgres(self) -> Any:
-        from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
-
-        return self._build(PostgreSQLManagementClient)
+        return self._client("postgres")
 
     @cached_property
     def web(self) -> Any:
-        from azure.mgmt.web import WebSiteManagementClient
-
-        return self._build(WebSiteManagementClient)
+        return self._client("web")
 
     @cached_property
     def monitor(self) -> Any:
-        from azure.mgmt.monitor import MonitorManagementClient
-
-        return self._build(MonitorManagementClient)
+        return self._client("monitor")
 
     @cached_property
     def cdn(self) -> Any:
-        from azure.mgmt.cdn import CdnManagementClient
-
-        return self._build(CdnManagementClient)
+        return self._client("cdn")
 
     @cached_property
     def key_vault(self) -> Any:
-        from azure.mgmt.keyvault import KeyVaultManagementClient
-
-        return self._build(KeyVaultManagementClient)
+        return self._client("key_vault")
 
     @cached_property
     def authorization(self) -> Any:
-        from azure.mgmt.authorization import AuthorizationManagementClient
-
-        return self._build(AuthorizationManagementClient)
+        return self._client("authorization")
 
     def secrets(self, vault: str) -> Any:
         """The vault's data plane; it asks for its own token scope through the 401 challenge."""

@@ -1,4 +1,4 @@
-"""``--deploy``: zip the project, push it with Kudu zip deploy (Oryx builds it), wait for ``/readyz``."""
+"""``--deploy``: zip the site, push it with Kudu zip deploy (Oryx installs requirements.txt), wait for ``/readyz``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from pathlib import Path
 from provisioning.errors import ProvisioningError
 from provisioning.services.base import Context
 
-# Never shipped: the local virtualenv, runtime data, tests, caches, VCS and local state.
+# What App Service needs at the project's root. Oryx installs requirements.txt, the site's
+# own requirements; requirements-provision.txt and requirements-dev.txt (and the root
+# pyproject.toml, which holds tool settings) stay on the developer's machine, so nothing
+# else is installed. gunicorn reads gunicorn.conf.py from the working directory.
+SHIPPED_FILES = ("manage.py", "requirements.txt", "gunicorn.conf.py")
+# Top-level folders of development tooling and tests: a site process imports none of them.
+DEVELOPMENT_FOLDERS = {"tests", "devtools", "loadtest", "scripts"}
+# Never shipped, at any depth: tests, caches, virtualenvs, VCS, runtime data and local state.
 EXCLUDED_DIRECTORIES = {
     ".venv",
     "venv",
@@ -22,6 +29,7 @@ EXCLUDED_DIRECTORIES = {
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
+    ".hypothesis",
     "node_modules",
     "test-artifacts",
     "bench-results",
@@ -29,6 +37,19 @@ EXCLUDED_DIRECTORIES = {
 }
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".log"}
 EXCLUDED_FILES = {".env"}  # local secrets stay local; the site reads app settings
+
+
+def shipped_folders(root: Path) -> list[Path]:
+    """Every top-level Python package of the project (a folder with __init__.py, or an installable
+    app with its own pyproject.toml, such as the session engine), but development tooling and tests."""
+    return sorted(
+        folder
+        for folder in root.iterdir()
+        if folder.is_dir()
+        and not folder.name.startswith(".")
+        and folder.name not in DEVELOPMENT_FOLDERS | EXCLUDED_DIRECTORIES
+        and ((folder / "__init__.py").exists() or (folder / "pyproject.toml").exists())
+    )
 
 
 def included(path: Path, root: Path) -> bool:
@@ -40,13 +61,19 @@ def included(path: Path, root: Path) -> bool:
     )
 
 
+def shipped_paths(root: Path) -> list[Path]:
+    files = [root / name for name in SHIPPED_FILES if (root / name).is_file()]
+    for folder in shipped_folders(root):
+        files += [path for path in sorted(folder.rglob("*")) if path.is_file() and included(path, root)]
+    return files
+
+
 def package(root: Path) -> bytes:
-    """The project as a zip, in memory: a few hundred kilobytes."""
+    """The site as a zip, in memory: a few hundred kilobytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and included(path, root):
-                archive.write(path, path.relative_to(root).as_posix())
+        for path in shipped_paths(root):
+            archive.write(path, path.relative_to(root).as_posix())
     return buffer.getvalue()
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from provisioning.clients import AzureClients, AzureSettings
+from provisioning.clients import AzureClients
 from provisioning.deploy import wait_until_ready
 from provisioning.errors import ProvisioningError, azure_errors
 from provisioning.plan import DeploymentPlan, Region
@@ -100,10 +100,9 @@ def learn_facts(context: Context) -> None:
 
 
 def rotate(reporter: Reporter, environment: str, dry_run: bool) -> str:
-    from provisioning.runner import quiet_sdk_logging
+    from provisioning.runner import start
 
-    quiet_sdk_logging(reporter.verbosity)
-    azure = AzureSettings.from_django()
+    azure = start(reporter)
     plan, state = plan_from_state(azure, environment)
     refuse_passwordless(plan)
     if dry_run:

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from provisioning.clients import AzureClients, AzureSettings
+from provisioning.clients import AzureClients, AzureSettings, require_management_sdks
 from provisioning.deploy import deploy
 from provisioning.errors import ProvisioningError
 from provisioning.plan import DeploymentPlan
@@ -43,6 +43,13 @@ def quiet_sdk_logging(verbosity: int) -> None:
     logging.getLogger("azure").setLevel(logging.INFO if verbosity >= 3 else logging.WARNING)
     # The credential chain's own warning repeats what our error sentence says.
     logging.getLogger("azure.identity").setLevel(logging.INFO if verbosity >= 3 else logging.ERROR)
+
+
+def start(reporter: Reporter) -> AzureSettings:
+    """What every command does first: its logging, its SDKs checked, its settings read."""
+    quiet_sdk_logging(reporter.verbosity)
+    require_management_sdks()
+    return AzureSettings.from_django()
 
 
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -122,8 +129,7 @@ def plan_document(plan: DeploymentPlan) -> dict[str, Any]:
 
 
 def provision(reporter: Reporter, environment: str, options: dict[str, Any]) -> str:
-    quiet_sdk_logging(reporter.verbosity)
-    azure = AzureSettings.from_django()
+    azure = start(reporter)
     state = open_state(azure, environment)
     kept_options = state.data.get("options")
     plan = plan_from_options(azure, state, {key: options.get(key) for key in PLAN_OPTIONS})
@@ -165,8 +171,7 @@ def provision(reporter: Reporter, environment: str, options: dict[str, Any]) -> 
 
 
 def status(reporter: Reporter, environment: str) -> str:
-    quiet_sdk_logging(reporter.verbosity)
-    azure = AzureSettings.from_django()
+    azure = start(reporter)
     plan, state = plan_from_state(azure, environment)
     context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
     checks = run_checks(context)
@@ -192,8 +197,7 @@ def status(reporter: Reporter, environment: str) -> str:
 
 
 def teardown(reporter: Reporter, environment: str, no_wait: bool) -> str:
-    quiet_sdk_logging(reporter.verbosity)
-    azure = AzureSettings.from_django()
+    azure = start(reporter)
     plan, state = plan_from_state(azure, environment)
     context = Context(plan=plan, clients=AzureClients(azure), state=state, reporter=reporter)
     gone = delete_group(context, no_wait=no_wait)
