@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from accounts.audit import audit
 from sessiondemo.client_address import client_ip
-from sessiondemo.sessions import user_sessions
+from sessionkeeper import user_sessions
 
 
 def supported() -> bool:

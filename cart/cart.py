@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from cart.models import Product
-from sessiondemo.sessions.counters import CounterMap, counters_for
-from sessiondemo.sessions.exceptions import CounterLimitError
+from sessionkeeper.counters import CounterMap, counters_for
+from sessionkeeper.exceptions import CounterLimitError
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 MIN_QUANTITY = 1

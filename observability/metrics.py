@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from redis.cluster import RedisCluster
 
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis, process_round_trips
-from sessiondemo.sessions import stats
+from sessionkeeper import stats
 
 logger = logging.getLogger("observability")
 
@@ -36,6 +36,9 @@ EVENT_COUNTERS = {
     "grace_recovery": "grace_recoveries",
     "conflict": "conflicts",
     "corrupt": "corrupt_records",
+    "creation_refused": "creations_refused",
+    "slide": "slides",
+    "undo": "undos",
 }
 REDIS_INFO_MAX_AGE_SECONDS = 2.0
 

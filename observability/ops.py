@@ -22,7 +22,7 @@ from redis.cluster import RedisCluster
 
 from observability import metrics
 from sessiondemo.redis_client import REDIS_FAILURES, describe_redis_error, get_redis
-from sessiondemo.sessions import stats
+from sessionkeeper import stats
 
 logger = logging.getLogger("observability")
 

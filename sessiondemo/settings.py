@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessiondemo.middleware.ServedByMiddleware",
     "sessiondemo.middleware.ContentSecurityPolicyMiddleware",
-    "sessiondemo.sessions.middleware.SessionMiddleware",
+    "sessionkeeper.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -199,16 +199,43 @@ REDIS_RETRIES = env_int("REDIS_RETRIES", 2)
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "sessiondemo")
 
 # --- Sessions -------------------------------------------------------------------
-# SESSION_BACKEND picks the engine: the project's own ("redis"), or the stock ones
-# kept for comparison ("django-redis", "db", "signed_cookies").
+# SESSION_BACKEND picks the engine: sessionkeeper ("redis", the engine this project
+# grew, installed from ./sessionkeeper), or the stock ones kept for comparison
+# ("django-redis", "db", "signed_cookies").
 SESSION_BACKEND = os.environ.get("SESSION_BACKEND", "redis")
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 20 * 60, minimum=1)
+SESSION_ANONYMOUS_IDLE_TIMEOUT = env_int("SESSION_ANONYMOUS_IDLE_TIMEOUT", 5 * 60, minimum=1)
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, minimum=1)
 SESSION_GRACE_PERIOD = env_int("SESSION_GRACE_PERIOD", 30 * 60)
 SESSION_COMPRESS_THRESHOLD = env_int("SESSION_COMPRESS_THRESHOLD", 1024, minimum=1)
 SESSION_MAX_BYTES = env_int("SESSION_MAX_BYTES", 64 * 1024, minimum=1024)
-# What survives an idle expiry into a fresh anonymous session: never authentication.
-SESSION_GRACE_KEEP = ["cart"]
+# 1 while instances of the previous release still serve the same Redis (a rolling deploy), then 2.
+SESSION_LAYOUT = env_int("SESSION_LAYOUT", 2, minimum=1)
+# New sessions one client address may start per minute; 0 turns the limit off.
+SESSION_CREATION_RATE = env_int("SESSION_CREATION_RATE", 120)
+SESSION_MAX_PER_USER = env_int("SESSION_MAX_PER_USER", 100, minimum=1)
+
+# The engine, configured as any project would configure it (sessionkeeper's README).
+SESSIONKEEPER = {
+    "CLIENT_FACTORY": "sessiondemo.redis_client.get_redis",
+    "UNAVAILABLE_RESPONSE": "sessiondemo.unavailable.session_store_unavailable_response",
+    "TOO_LARGE_RESPONSE": "sessiondemo.unavailable.session_too_large_response",
+    "CREATION_REFUSED_RESPONSE": "sessiondemo.unavailable.session_creation_refused_response",
+    "INSTANCE_NAME": "sessiondemo.instance.instance_name",
+    "CLIENT_ADDRESS": "sessiondemo.client_address.client_ip",
+    "KEY_PREFIX": REDIS_KEY_PREFIX,
+    "IDLE_TIMEOUT": SESSION_IDLE_TIMEOUT,
+    "ANONYMOUS_IDLE_TIMEOUT": SESSION_ANONYMOUS_IDLE_TIMEOUT,
+    "ABSOLUTE_TIMEOUT": SESSION_ABSOLUTE_TIMEOUT,
+    "GRACE_PERIOD": SESSION_GRACE_PERIOD,
+    # The cart makes an anonymous session worth keeping, and is carried over an idle expiry.
+    "KEEP": ["cart"],
+    "COMPRESS_THRESHOLD": SESSION_COMPRESS_THRESHOLD,
+    "MAX_BYTES": SESSION_MAX_BYTES,
+    "LAYOUT": SESSION_LAYOUT,
+    "MAX_SESSIONS_PER_USER": SESSION_MAX_PER_USER,
+    "CREATION_RATE": (SESSION_CREATION_RATE, 60) if SESSION_CREATION_RATE else None,
+}
 
 SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME", "sessionid")
 SESSION_COOKIE_HTTPONLY = True
@@ -219,7 +246,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 if SESSION_BACKEND == "redis":
-    SESSION_ENGINE = "sessiondemo.sessions.store"
+    SESSION_ENGINE = "sessionkeeper.store"
     # The cookie lives as long as the absolute lifetime; Redis enforces the idle timeout.
     SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT + SESSION_GRACE_PERIOD
 elif SESSION_BACKEND == "django-redis":

@@ -15,7 +15,7 @@ from observability.telemetry import configure_telemetry  # noqa: E402 - needs Dj
 configure_telemetry()
 
 from sessiondemo.redis_client import REDIS_FAILURES, get_redis, report_redis_at_start_up  # noqa: E402
-from sessiondemo.sessions.scripts import load_scripts_everywhere  # noqa: E402
+from sessionkeeper.scripts import load_scripts_everywhere  # noqa: E402
 
 if report_redis_at_start_up() is None:
     # Load the session scripts now, so the first requests don't pay the NOSCRIPT fallback.

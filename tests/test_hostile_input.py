@@ -12,6 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from sessiondemo.redis_client import get_redis
+from sessionkeeper import layout
 
 FAST = hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -113,8 +114,8 @@ def test_a_truncated_or_binary_body_is_a_400(victim):
 def test_tampered_session_data_in_redis_becomes_an_anonymous_session(victim, tampering):
     attacker = Client()
     attacker.post("/cart/add/TEA-004/", {"quantity": "2"})
-    key = hashlib.sha256(attacker.cookies[settings.SESSION_COOKIE_NAME].value.encode()).hexdigest()
-    redis_key = f"{settings.REDIS_KEY_PREFIX}:s:{{{key}}}"
+    key = layout.session_digest(attacker.cookies[settings.SESSION_COOKIE_NAME].value)
+    redis_key = layout.session_hash_key(settings.REDIS_KEY_PREFIX, key)
     client = get_redis()
     if tampering == "garbage-fields":
         client.hset(redis_key, mapping={"d:x": b"\x00\x01\x02", "m:seen": "not a time"})

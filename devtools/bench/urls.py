@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from sessiondemo.sessions.counters import counters_for
+from sessionkeeper.counters import counters_for
 
 BENCH_USERNAME = "bench-user"
 

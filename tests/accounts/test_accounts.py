@@ -1,13 +1,12 @@
 """Sign up, log in, log out and password change, on sessions kept in Redis."""
 
-import hashlib
-
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
 from sessiondemo.redis_client import get_redis
+from sessionkeeper import layout
 
 PASSWORD = "correct horse battery staple"
 
@@ -28,7 +27,7 @@ def session_cookie(client) -> str:
 
 def raw_keys_naming(session_key: str) -> list[bytes]:
     """Keys in Redis that belong to this session, whether named by the key or by its hash."""
-    digest = hashlib.sha256(session_key.encode()).hexdigest()
+    digest = layout.session_digest(session_key)
     return [key for key in get_redis().scan_iter(count=1000) if session_key.encode() in key or digest.encode() in key]
 
 

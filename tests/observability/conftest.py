@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from observability import metrics, ops, telemetry
-from sessiondemo.sessions import stats
+from sessionkeeper import stats
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,0 @@
-"""The project's Redis session engine (SESSION_ENGINE = "sessiondemo.sessions.store")."""

@@ -1,0 +1,64 @@
+"""Helpers for the engine's tests: key names as the engine derives them, and a round-trip counter."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from redis.connection import AbstractConnection
+
+from sessionkeeper import layout
+from sessionkeeper.client import get_client
+from sessionkeeper.conf import config
+
+
+def hash_key(session_key: str) -> str:
+    return layout.session_hash_key(config().key_prefix, layout.session_digest(session_key))
+
+
+def index_key(user_id: str | int) -> str:
+    return layout.user_index_key(config().key_prefix, user_id)
+
+
+def scan_all(client) -> list[bytes]:
+    """Every key on every node (a cluster client's scan_iter visits them all)."""
+    return list(client.scan_iter(match="*", count=1000))
+
+
+def flush_scripts() -> None:
+    client = get_client()
+    if hasattr(client, "get_primaries"):
+        for node in client.get_primaries():
+            node.redis_connection.script_flush()
+    else:
+        client.script_flush()
+
+
+@dataclass
+class Sent:
+    round_trips: int = 0
+
+
+_counting: list[Sent] = []
+_original_send = AbstractConnection.send_packed_command
+
+
+def _counting_send(self, command, check_health=True):  # type: ignore[no-untyped-def]
+    for sent in _counting:
+        sent.round_trips += 1
+    return _original_send(self, command, check_health)
+
+
+@contextlib.contextmanager
+def round_trips() -> Iterator[Sent]:
+    """Count every send of every redis-py connection in the block: a pipeline or a script call is one."""
+    AbstractConnection.send_packed_command = _counting_send  # type: ignore[method-assign]
+    sent = Sent()
+    _counting.append(sent)
+    try:
+        yield sent
+    finally:
+        _counting.remove(sent)
+        if not _counting:
+            AbstractConnection.send_packed_command = _original_send  # type: ignore[method-assign]

@@ -1,0 +1,86 @@
+"""Outage is not logout: a Redis error never reads as "no session" (item 8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionkeeper import client as engine_client
+from sessionkeeper import stats
+from sessionkeeper.exceptions import SessionStoreUnavailable
+from sessionkeeper.store import SessionStore
+from sessionkeeper.tests.conftest import engine_options
+from sessionkeeper.tests.servers import Server
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings, single):
+    """A redis-server of this test's own, with an append-only file so a restart keeps the data."""
+    server = Server(tmp_path, extra_args=["--appendonly", "yes", "--appendfsync", "always"]).start()
+    settings.SESSIONKEEPER = engine_options(server.url)
+    yield server
+    engine_client.reset_default_client()
+    server.stop()
+
+
+def test_a_stopped_redis_raises_unavailable_and_a_restart_brings_the_same_session_back(own_redis):
+    session = SessionStore()
+    session.cycle_key()
+    session["_auth_user_id"] = "7"
+    session.save()
+    session.counters("cart").add("tea", 2, 99)
+    key = session.session_key
+
+    own_redis.stop()
+    with pytest.raises(SessionStoreUnavailable) as raised:
+        SessionStore(key).load()
+    assert raised.value.kind == "connection"
+    assert stats.snapshot()["redis_errors"]["connection"] >= 1
+
+    own_redis.start()
+    again = SessionStore(key)
+    assert again["_auth_user_id"] == "7"
+    assert again.counters("cart").items() == {"tea": 2}
+
+
+def test_during_an_outage_the_site_answers_503_and_keeps_the_cookie(own_redis, site):
+    site.get("/api/cart/add?sku=tea")
+    site.get("/login")
+    cookie = site.cookies["sessionid"].value
+
+    own_redis.stop()
+    response = site.get("/api/session", HTTP_ACCEPT="application/json")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert "error" in response.json()
+    assert "sessionid" not in response.cookies  # neither deleted nor replaced
+    response = site.get("/api/session/write")
+    assert response.status_code == 503
+
+    own_redis.start()
+    assert site.cookies["sessionid"].value == cookie
+    body = site.get("/api/session").json()
+    assert body["user"] is not None
+    assert site.get("/api/cart").json() == {"tea": 1}
+
+
+def test_a_save_during_an_outage_is_a_503_not_a_500(own_redis, site):
+    site.get("/api/session/write")
+
+    def stop_then_write(request):
+        request.session.get("theme")  # load while Redis is up ...
+        own_redis.stop()  # ... and lose it before the save
+        request.session["theme"] = "light"
+        from django.http import JsonResponse
+
+        return JsonResponse({})
+
+    from sessionkeeper.tests import urls
+
+    urls.urlpatterns.append(__import__("django.urls").urls.path("api/stop-then-write", stop_then_write))
+    try:
+        response = site.get("/api/stop-then-write")
+    finally:
+        urls.urlpatterns.pop()
+    assert response.status_code == 503
