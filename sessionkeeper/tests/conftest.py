@@ -58,6 +58,7 @@ def _configure(settings, url: str, cluster: bool) -> None:
         "django.contrib.auth.middleware.AuthenticationMiddleware",
     ]
     settings.ROOT_URLCONF = "sessionkeeper.tests.urls"
+    settings.TEMPLATES = []  # Django's plain error pages: no project's templates
     stats.reset()
 
 
