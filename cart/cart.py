@@ -87,25 +87,40 @@ class Cart:
     def quantities(self) -> dict[str, int]:
         return {sku: quantity for sku, quantity in self._counters.items().items() if quantity > 0}
 
-    def add(self, sku: Any, quantity: Any = 1) -> int:
-        """Add ``quantity`` of a product; return how many the cart now holds."""
+    def add(self, sku: Any, quantity: Any = 1) -> CartLine:
+        """Add ``quantity`` of a product; return its line as the cart now holds it."""
         product = find_product(sku)
         amount = parse_quantity(quantity)
         try:
-            return self._counters.add(product.sku, amount, MAX_QUANTITY)
+            return CartLine(product, self._counters.add(product.sku, amount, MAX_QUANTITY))
         except CounterLimitError:
             held = self.quantities().get(product.sku, 0)
             raise CartError(
-                f"The cart holds {held} of {product.sku}; adding {amount} would pass the limit of {MAX_QUANTITY}."
+                f"Your cart holds {held} of {product.name}; adding {amount} would pass the limit of {MAX_QUANTITY}."
             ) from None
 
-    def set_quantity(self, sku: Any, quantity: Any) -> None:
+    def change(self, sku: Any, step: Any) -> CartLine:
+        """Add or take away one (a +/- stepper), atomically; a line taken down to 0 leaves the cart."""
         product = find_product(sku)
-        self._counters.set(product.sku, parse_quantity(quantity))
+        if step not in (-1, 1, "-1", "1", "+1"):
+            raise CartError("A step changes the quantity by 1 or -1.")
+        try:
+            return CartLine(product, self._counters.add(product.sku, int(step), MAX_QUANTITY))
+        except CounterLimitError:
+            if int(step) > 0:
+                raise CartError(f"Your cart already holds the most of {product.name} it can: {MAX_QUANTITY}.") from None
+            raise CartError(f"There is no {product.name} in your cart to take away.") from None
 
-    def remove(self, sku: Any) -> None:
+    def set_quantity(self, sku: Any, quantity: Any) -> CartLine:
+        product = find_product(sku)
+        quantity = parse_quantity(quantity)
+        self._counters.set(product.sku, quantity)
+        return CartLine(product, quantity)
+
+    def remove(self, sku: Any) -> Product:
         product = find_product(sku)
         self._counters.remove(product.sku)
+        return product
 
     def clear(self) -> None:
         self._counters.clear()

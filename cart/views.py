@@ -1,8 +1,13 @@
-"""Pages for people: the catalog and the cart. Each action is a POST that works without JavaScript."""
+"""Pages for people: the catalog, a page per product, and the cart.
+
+Each action is a POST form that works without JavaScript; cart.js, where it runs, sends the
+same actions to the JSON API instead and updates the page in place. Views parse the input,
+call one Cart method and say what happened, naming the product.
+"""
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cart.cart import Cart, CartError, summarize
 from cart.models import Product
@@ -11,6 +16,13 @@ from cart.models import Product
 @require_GET
 def catalog(request):
     return render(request, "cart/catalog.html", {"products": Product.objects.all()})
+
+
+@require_GET
+def product_page(request, sku):
+    product = get_object_or_404(Product, sku=sku)
+    in_cart = Cart(request.session).quantities().get(product.sku, 0)
+    return render(request, "cart/product.html", {"product": product, "in_cart": in_cart})
 
 
 @require_GET
@@ -24,41 +36,62 @@ def _back(request, default: str):
     return redirect(target if target.startswith("/") and not target.startswith("//") else default)
 
 
+def _items(quantity: int, name: str) -> str:
+    return f"{quantity} of {name}"
+
+
 @require_POST
 def add(request, sku):
     try:
-        held = Cart(request.session).add(sku, request.POST.get("quantity", "1"))
+        line = Cart(request.session).add(sku, request.POST.get("quantity", "1"))
     except CartError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Added to your cart: you now have {held} of {sku}.")
+        messages.success(request, f"Added to your cart: you now have {_items(line.quantity, line.product.name)}.")
     return _back(request, "cart:catalog")
+
+
+@require_POST
+def step(request, sku):
+    try:
+        line = Cart(request.session).change(sku, request.POST.get("step"))
+    except CartError as error:
+        messages.error(request, str(error))
+    else:
+        if line.quantity:
+            messages.success(request, f"Your cart now holds {_items(line.quantity, line.product.name)}.")
+        else:
+            messages.success(request, f"Removed {line.product.name} from your cart.")
+    return redirect("cart:cart")
 
 
 @require_POST
 def set_quantity(request, sku):
     try:
-        Cart(request.session).set_quantity(sku, request.POST.get("quantity"))
+        line = Cart(request.session).set_quantity(sku, request.POST.get("quantity"))
     except CartError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Updated the quantity of {sku}.")
+        messages.success(request, f"Your cart now holds {_items(line.quantity, line.product.name)}.")
     return redirect("cart:cart")
 
 
 @require_POST
 def remove(request, sku):
     try:
-        Cart(request.session).remove(sku)
+        product = Cart(request.session).remove(sku)
     except CartError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Removed {sku} from your cart.")
+        messages.success(request, f"Removed {product.name} from your cart.")
     return redirect("cart:cart")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def clear(request):
+    """GET asks first (the confirmation a page without JavaScript gets); POST empties the cart."""
+    if request.method == "GET":
+        return render(request, "cart/clear.html", {"cart": Cart(request.session).as_json()})
     Cart(request.session).clear()
     messages.success(request, "Your cart is empty.")
     return redirect("cart:cart")
