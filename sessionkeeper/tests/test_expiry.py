@@ -7,9 +7,8 @@ import pytest
 from sessionkeeper import stats
 from sessionkeeper.client import get_client
 from sessionkeeper.store import SessionStore
-from sessionkeeper.tests.helpers import hash_key
-
 from sessionkeeper.tests.conftest import ABSOLUTE, ANONYMOUS_IDLE, GRACE, IDLE
+from sessionkeeper.tests.helpers import hash_key
 
 
 def signed_in_session_with_a_cart(store):

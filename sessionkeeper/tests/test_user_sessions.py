@@ -105,3 +105,27 @@ def test_clear_expired_is_a_no_op_because_redis_expires_sessions_itself(store):
     sign_in("7")
     SessionStore.clear_expired()
     assert len(list_user_sessions(7)) == 1
+
+
+def test_the_index_is_capped_and_the_oldest_sessions_are_signed_out(store, options, clock):
+    options(MAX_SESSIONS_PER_USER=3)
+    keys = []
+    for _ in range(5):
+        clock.advance(1)
+        keys.append(sign_in("7"))
+    assert get_client().zcard(index_key("7")) == 3
+    assert ["_auth_user_id" in SessionStore(key) for key in keys] == [False, False, True, True, True]
+    assert {session.digest for session in list_user_sessions(7)} == {session_digest(k) for k in keys[2:]}
+
+
+def test_a_thousand_logins_of_one_user_keep_the_listing_small_and_quick(single):
+    import time
+
+    for _ in range(1000):
+        sign_in("7")
+    started = time.perf_counter()
+    sessions = list_user_sessions(7)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    print(f"Listing a user's sessions after 1,000 logins: {len(sessions)} sessions in {elapsed_ms:.1f} ms")
+    assert len(sessions) == 100 == get_client().zcard(index_key("7"))
+    assert elapsed_ms < 200  # generous: about 5 ms on the development machine
