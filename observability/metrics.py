@@ -316,24 +316,29 @@ def prometheus_text() -> bytes:
     return generate_latest(registry)
 
 
-def site_prometheus_text(instances: list[dict[str, Any]], site_figures: dict[str, Any]) -> bytes:
-    """The whole site's figures, from every instance's latest publication.
+def site_prometheus_text(site: dict[str, Any]) -> bytes:
+    """The whole site's figures: ``ops.site_view()``, the cumulative totals every worker adds to.
 
     For a scraper that can only reach the site through its load balancer (App Service):
-    per-process counters seen through it would jump from one worker's to another's.
+    per-process counters seen through it would jump from one worker's to another's. These
+    never go back, even when a worker stops or goes idle.
     """
-    site = CollectorRegistry(auto_describe=False)
-    site.register(SessionFiguresCollector(lambda: site_figures))
-    site.register(RedisInfoCollector())
-    site.register(_InstancesCollector(len(instances)))
-    return generate_latest(site)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SessionFiguresCollector(lambda: site["figures"]))
+    registry.register(RedisInfoCollector())
+    registry.register(_PublishersCollector(site["instances"], site["workers"]))
+    return generate_latest(registry)
 
 
-class _InstancesCollector(Collector):
-    def __init__(self, count: int) -> None:
-        self.count = count
+class _PublishersCollector(Collector):
+    def __init__(self, instances: int, workers: int) -> None:
+        self.instances = instances
+        self.workers = workers
 
     def collect(self):
         yield GaugeMetricFamily(
-            "sessiondemo_instances", "Worker processes that published within the time to live.", value=self.count
+            "sessiondemo_instances", "Instances with a worker that published within the time to live.", self.instances
+        )
+        yield GaugeMetricFamily(
+            "sessiondemo_workers", "Worker processes that published within the time to live.", self.workers
         )

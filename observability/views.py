@@ -66,7 +66,7 @@ def prometheus_metrics(request: HttpRequest) -> HttpResponse:
 
 def site_metrics() -> HttpResponse:
     try:
-        instances = ops.read_instances()
+        site = ops.site_view()
     except REDIS_FAILURES as error:
         problem = describe_redis_error(error)
         ops.logger.warning("Reading the site's figures from Redis failed. %s", problem)
@@ -75,7 +75,7 @@ def site_metrics() -> HttpResponse:
             status=503,
             content_type="text/plain",
         )
-    text = metrics.site_prometheus_text(instances, ops.site_figures(instances))
+    text = metrics.site_prometheus_text(site)
     return HttpResponse(text, content_type=CONTENT_TYPE_LATEST)
 
 

@@ -73,7 +73,7 @@ def test_two_gunicorn_instances_both_publish_and_log_json_lines(redis_url, tmp_p
             assert get(f"http://127.0.0.1:{port}/healthz", **{"X-Request-ID": f"probe-{name}"}) == 200
             assert get(f"http://127.0.0.1:{port}/metrics", Authorization=f"Bearer {TOKEN}") == 200
 
-        published = {instance["instance"] for instance in ops.read_instances()}
+        published = {worker["instance"] for worker in ops.read_workers()}
         assert published >= {"gunicorn-one", "gunicorn-two"}
     finally:
         for server in servers.values():

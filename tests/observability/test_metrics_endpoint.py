@@ -94,8 +94,11 @@ def test_metrics_say_so_when_redis_is_down_instead_of_failing(client, redis_url,
     metrics.redis_info.forget()
 
 
-def test_site_scope_adds_up_every_instances_latest_figures(client, api, metrics_token, fresh_figures):
+def test_site_scope_reports_the_sites_cumulative_totals_and_counts_instances_and_workers(
+    client, api, metrics_token, fresh_figures
+):
     from observability import ops
+    from sessiondemo.redis_client import get_redis
 
     assert api.send("POST", "/api/cart/items", {"sku": "TEA-001"}).status_code == 200
     for name in ("instance-a", "instance-b"):
@@ -106,6 +109,15 @@ def test_site_scope_adds_up_every_instances_latest_figures(client, api, metrics_
     creations = lambda found: sample_value(  # noqa: E731
         found["sessiondemo_session_events"], "sessiondemo_session_events_total", event="create"
     )
-    assert site["sessiondemo_instances"].samples[0].value >= 2
+    requests_total = lambda found: found["sessiondemo_requests"].samples[0].value  # noqa: E731
+    assert site["sessiondemo_instances"].samples[0].value == 3  # a, b, and the test server that answered
+    assert site["sessiondemo_workers"].samples[0].value == 3
     assert creations(site) >= 2 * creations(own) > 0
     assert site["sessiondemo_redis_used_memory_bytes"].samples[0].value > 0
+
+    # instance-b stops; once its figures expire it is no longer counted, but what it counted stays.
+    get_redis().delete(ops.ops_key(ops.worker_name("instance-b")))
+    later = families(client.get("/metrics?scope=site", HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+    assert later["sessiondemo_instances"].samples[0].value == 2
+    assert creations(later) >= creations(site)
+    assert requests_total(later) >= requests_total(site)

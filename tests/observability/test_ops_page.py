@@ -47,6 +47,15 @@ def chromium():
             browser.close()
 
 
+def tile(page, label: str) -> str:
+    """The value of the site tile with this label."""
+    return (
+        page.locator("#site-tiles .ops-tile", has=page.locator("span", has_text=label))
+        .first.locator("strong")
+        .inner_text()
+    )
+
+
 def generate_traffic_from_two_instances(api, settings) -> None:
     """Session reads and writes, with a second instance publishing alongside this one.
 
@@ -109,12 +118,29 @@ def check_the_ops_page(browser, url: str, session_cookie: str) -> None:
                 f"#{chart} path.series", "paths => paths.map(path => path.getTotalLength())"
             )
             assert lengths and max(lengths) > 10, f"{chart} should draw a line"
-        names = page.eval_on_selector_all("#instances tbody tr", "rows => rows.map(row => row.dataset.instance)")
-        assert {name.split(" pid ")[0] for name in names} >= {"instance-a", "instance-b"}
-        assert len(names) >= 3  # and the live server itself, which served the page
-        assert page.locator("#instances tr.current").count() == 1
+        names = page.eval_on_selector_all("#instances tr.instance", "rows => rows.map(row => row.dataset.instance)")
+        assert {"instance-a", "instance-b"} <= set(names)
+        # And the live server, which served the page (and the test client's "vm:80", the same process).
+        assert len(names) >= 3
+        workers = page.eval_on_selector_all("#instances tr.worker", "rows => rows.map(row => row.dataset.instanceOf)")
+        assert sorted(workers) == sorted(names), "Each instance should list its one worker beneath it."
+        assert page.locator("#instances tr.instance.current").count() == 1
         assert page.eval_on_selector_all("#instances .sparkline path", "paths => paths.length") >= 2
         assert page.locator("#site-tiles .ops-tile").count() >= 10
+        assert tile(page, "instances") == str(len(names)) == tile(page, "workers")
+
+        # Every line of the requests chart can be told apart: its own colour and dash, and its whole name.
+        looks = page.eval_on_selector_all(
+            "#chart-requests path.series",
+            "paths => paths.map(path => getComputedStyle(path).stroke + ' ' + getComputedStyle(path).strokeDasharray)",
+        )
+        assert len(looks) == 1 + len(names) and len(set(looks)) == len(looks), looks  # the site and each instance
+        legend = page.eval_on_selector_all(
+            "#chart-requests-legend li", "items => items.map(item => item.dataset.series)"
+        )
+        assert legend == ["whole site", *sorted(names)]
+        creations = page.eval_on_selector_all("#chart-creations path.series", "paths => paths.length")
+        assert creations >= 1
         assert "Refresh failed" not in page.inner_text("#ops-status")
         assert not errors, errors
 

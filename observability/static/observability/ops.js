@@ -129,13 +129,30 @@
         pen = "L";
       });
       if (d) svgNode("path", { d: d.trim(), "class": "series " + (line.className || "series-" + index) }, svg);
-      if (series.length > 1) {
-        var legendX = PAD.left + 8 + index * 100;
-        var label = line.name.length > 16 ? line.name.substring(0, 15) + "…" : line.name;
-        svgNode("rect", { x: legendX, y: PAD.top + 2, width: 10, height: 10, "class": "swatch " + (line.className || "series-" + index) }, svg);
-        text(svg, legendX + 14, PAD.top + 11, label, "legend").appendChild(document.createElementNS(SVG, "title")).textContent = line.name;
-      }
     });
+  }
+
+  // A legend under a chart with several series: a sample of each line (colour and dash) and
+  // its whole name, in HTML so that long instance names wrap instead of being cut.
+  function legend(svg, series) {
+    var list = document.getElementById(svg.id + "-legend");
+    if (!list) return;
+    clear(list);
+    if (series.length < 2) return;
+    series.forEach(function (line, index) {
+      var item = document.createElement("li");
+      var sample = svgNode("svg", { viewBox: "0 0 24 8", width: 24, height: 8, "aria-hidden": "true", "class": "legend-sample" });
+      svgNode("path", { d: "M0 4 H24", "class": "series " + (line.className || "series-" + index) }, sample);
+      item.appendChild(sample);
+      item.appendChild(document.createTextNode(" " + line.name));
+      item.setAttribute("data-series", line.name);
+      list.appendChild(item);
+    });
+  }
+
+  function chartWithLegend(svg, series, formatY, fixedMaximum, scale) {
+    lineChart(svg, series, formatY, fixedMaximum, scale);
+    legend(svg, series);
   }
 
   function latencyChart(svg, figures) {
@@ -204,14 +221,21 @@
   function siteTiles(data) {
     var figures = data.site.figures, events = figures.events, errors = sumOf(figures.redis_errors);
     var last = data.site.series[data.site.series.length - 1];
-    tiles(document.getElementById("site-tiles"), [
-      ["instances", String(data.instances.length)],
+    var entries = [
+      ["instances", String(data.site.instances)],
+      ["workers", String(data.site.workers)],
       ["requests", formatNumber(figures.requests.total)],
       ["requests/s", last ? formatNumber(last.requests_per_sec) : "–"],
       ["session hit rate", formatRate(figures.hit_rate)],
       ["loads", formatNumber(events.load)],
       ["saves", formatNumber(events.save)],
       ["creations", formatNumber(events.create)],
+      ["creations/s", last ? formatNumber(last.creations_per_sec) : "–"],
+    ];
+    if ("creation_refused" in events) {
+      entries.push(["creations refused", formatNumber(events.creation_refused), events.creation_refused ? "warn" : ""]);
+    }
+    tiles(document.getElementById("site-tiles"), entries.concat([
       ["deletions", formatNumber(events.delete)],
       ["expiries", formatNumber(events.expired)],
       ["grace recoveries", formatNumber(events.grace_recovery)],
@@ -221,7 +245,7 @@
       ["5xx", formatNumber(figures.requests.server_errors), figures.requests.server_errors ? "bad" : ""],
       ["bytes/session", formatBytes(figures.bytes_per_session)],
       ["compression", figures.compression_ratio.toFixed(2) + "×"],
-    ]);
+    ]));
   }
 
   function redisTiles(redis) {
@@ -237,57 +261,95 @@
     ]);
   }
 
-  function cell(row, content, className) {
+  // ``label`` names the column on a phone, where each row is shown as a card.
+  function cell(row, content, className, label) {
     var td = document.createElement("td");
     if (className) td.className = className;
+    if (label) td.setAttribute("data-label", label);
     if (content instanceof Node) td.appendChild(content); else td.textContent = content;
     row.appendChild(td);
+  }
+
+  function figureCells(row, entry, generatedAt) {
+    var figures = entry.figures, bounds = figures.latency_bucket_bounds;
+    var last = entry.series[entry.series.length - 1];
+    // "key" cells are the ones a worker's row keeps on a phone, where every figure would make it too long.
+    cell(row, formatNumber(figures.requests.total), "num key", "Requests");
+    cell(row, last ? formatNumber(last.requests_per_sec) : "–", "num key", "Req/s");
+    cell(row, formatRate(figures.hit_rate), "num key", "Hit rate");
+    cell(row, formatNumber(figures.events.load), "num", "Loads");
+    cell(row, formatNumber(figures.events.save), "num", "Saves");
+    cell(row, formatNumber(figures.events.conflict), "num", "Conflicts");
+    cell(row, formatNumber(sumOf(figures.redis_errors)), "num", "Redis errors");
+    ["load", "save"].forEach(function (operation) {
+      var histogram = figures.latency[operation];
+      cell(row, formatSeconds(percentile(histogram, bounds, 0.5)) + " / " + formatSeconds(percentile(histogram, bounds, 0.95)),
+        "num", (operation === "load" ? "Load" : "Save") + " p50 / p95");
+    });
+    cell(row, formatBytes(figures.bytes_per_session), "num", "Bytes/session");
+    cell(row, Math.max(0, Math.round(generatedAt - entry.published_at)) + " s ago", "num key", "Published");
+    cell(row, sparkline(entry.series), "spark", "Requests over time");
   }
 
   function instanceRows(data) {
     var body = document.querySelector("#instances tbody");
     clear(body);
-    data.instances.forEach(function (instance) {
-      var figures = instance.figures, bounds = figures.latency_bucket_bounds;
-      var last = instance.series[instance.series.length - 1];
+    data.instances.forEach(function (instance, index) {
       var row = document.createElement("tr");
       row.className = "instance" + (instance.current ? " current" : "");
       row.setAttribute("data-instance", instance.name);
-      cell(row, instance.name + (instance.current ? " (this page)" : ""));
-      cell(row, formatNumber(figures.requests.total), "num");
-      cell(row, last ? formatNumber(last.requests_per_sec) : "–", "num");
-      cell(row, formatRate(figures.hit_rate), "num");
-      cell(row, formatNumber(figures.events.load), "num");
-      cell(row, formatNumber(figures.events.save), "num");
-      cell(row, formatNumber(figures.events.conflict), "num");
-      cell(row, formatNumber(sumOf(figures.redis_errors)), "num");
-      ["load", "save"].forEach(function (operation) {
-        var histogram = figures.latency[operation];
-        cell(row, formatSeconds(percentile(histogram, bounds, 0.5)) + " / " + formatSeconds(percentile(histogram, bounds, 0.95)), "num");
-      });
-      cell(row, formatBytes(figures.bytes_per_session), "num");
-      cell(row, Math.max(0, Math.round(data.generated_at - instance.published_at)) + " s ago", "num");
-      cell(row, sparkline(instance.series));
+      var name = document.createElement("span");
+      name.className = "instance-name";
+      var swatch = svgNode("svg", { viewBox: "0 0 24 8", width: 24, height: 8, "aria-hidden": "true", "class": "legend-sample" });
+      svgNode("path", { d: "M0 4 H24", "class": "series series-" + (index % SERIES_STYLES) }, swatch);
+      name.appendChild(swatch);
+      name.appendChild(document.createTextNode(" " + instance.name + (instance.current ? " (this page)" : "")));
+      var workers = document.createElement("span");
+      workers.className = "worker-count";
+      workers.textContent = instance.workers.length + " worker" + (instance.workers.length === 1 ? "" : "s");
+      var heading = document.createElement("div");
+      heading.appendChild(name);
+      heading.appendChild(workers);
+      cell(row, heading, "instance-cell");
+      figureCells(row, instance, data.generated_at);
       body.appendChild(row);
+      instance.workers.forEach(function (worker) {
+        var line = document.createElement("tr");
+        line.className = "worker" + (worker.current ? " current" : "");
+        line.setAttribute("data-worker", worker.name);
+        line.setAttribute("data-instance-of", instance.name);
+        cell(line, "worker pid " + worker.pid + (worker.current ? " (this page)" : ""), "worker-cell");
+        figureCells(line, worker, data.generated_at);
+        body.appendChild(line);
+      });
     });
   }
+
+  // Each instance's line gets its own colour and dash pattern (ops.css); past six they repeat.
+  var SERIES_STYLES = 6;
 
   function render(data) {
     siteTiles(data);
     redisTiles(data.redis);
     latencyChart(document.getElementById("chart-latency"), data.site.figures);
     var series = data.site.series;
-    lineChart(document.getElementById("chart-hit-rate"), [
-      { name: "hit rate", className: "series-hit", points: series.map(function (p) { return [p.t, p.hit_rate]; }) },
+    var pick = function (name) { return function (p) { return [p.t, p[name]]; }; };
+    chartWithLegend(document.getElementById("chart-hit-rate"), [
+      { name: "hit rate", className: "series-hit", points: series.map(pick("hit_rate")) },
     ], formatRate, 1);
-    lineChart(document.getElementById("chart-requests"),
-      [{ name: "whole site", className: "series-site", points: series.map(function (p) { return [p.t, p.requests_per_sec]; }) }]
-        .concat(data.instances.slice(0, 3).map(function (instance, index) {
-          return { name: instance.name, className: "series-" + index, points: instance.series.map(function (p) { return [p.t, p.requests_per_sec]; }) };
+    chartWithLegend(document.getElementById("chart-requests"),
+      [{ name: "whole site", className: "series-site", points: series.map(pick("requests_per_sec")) }]
+        .concat(data.instances.map(function (instance, index) {
+          return { name: instance.name, className: "series-" + (index % SERIES_STYLES), points: instance.series.map(pick("requests_per_sec")) };
         })),
       formatNumber);
-    lineChart(document.getElementById("chart-memory"), [
-      { name: "used memory", className: "series-memory", points: series.map(function (p) { return [p.t, p.used_memory]; }) },
+    var creations = [{ name: "sessions created", className: "series-site", points: series.map(pick("creations_per_sec")) }];
+    if ("creation_refused" in data.site.figures.events) {
+      creations.push({ name: "creations refused", className: "series-refused", points: series.map(pick("creations_refused_per_sec")) });
+    }
+    chartWithLegend(document.getElementById("chart-creations"), creations, formatNumber);
+    chartWithLegend(document.getElementById("chart-memory"), [
+      { name: "used memory", className: "series-memory", points: series.map(pick("used_memory")) },
     ], formatBytes, null, niceByteMaximum);
     instanceRows(data);
   }
