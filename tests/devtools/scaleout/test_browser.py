@@ -35,11 +35,16 @@ def log_out(page) -> None:
 
 
 def add_to_cart(page, product_index: int) -> None:
-    """Click "Add to cart" on the catalog's product number ``product_index`` (wrapping around)."""
+    """Click "Add to cart" on the catalog's product number ``product_index`` (wrapping around).
+
+    cart.js sends it to the JSON API without leaving the page; the instance that answered is
+    noted beside those that served the documents."""
     forms = page.locator("form.add-to-cart")
     form = forms.nth(product_index % forms.count())
-    with page.expect_navigation():
+    with page.expect_response(lambda answer: answer.url.endswith("/api/cart/items")) as added:
         form.locator("button[type=submit]").click()
+    assert added.value.status == 200, added.value.text()
+    page.served_by.append(added.value.headers["x-served-by"])
 
 
 def cart_count(page) -> int:
