@@ -1,11 +1,13 @@
-"""Sign up, log in, log out, password change and the active-sessions page.
+"""Sign up, log in (the site's and the admin's), log out, password change and the active-sessions page.
 
 Login and logout are Django's own views: login rotates the session key (against
 session fixation) and keeps the session's data, so the anonymous cart stays;
 logout flushes the session, which deletes it in the store, not only the cookie.
+Every door to a password goes through accounts.throttle; a refusal answers 429 with
+Retry-After and a sentence.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,49 +15,71 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import active_sessions, throttle
-from accounts.forms import SignupForm
+from accounts import active_sessions, devices, throttle
+from accounts.forms import LoginForm, PasswordChangeForm, SignupForm
 from sessiondemo.client_address import client_ip
+
+BACKEND = "accounts.backends.AccountBackend"
+
+
+def too_many(response, lockout: throttle.Lockout):  # type: ignore[no-untyped-def]
+    response.status_code = 429
+    response["Retry-After"] = str(lockout.retry_after)
+    return response
+
+
+def finish_login(request, response):  # type: ignore[no-untyped-def]
+    """A refused login answers 429; a successful one gives this browser its device cookie."""
+    lockout = getattr(request, "login_lockout", None)
+    if lockout is not None:
+        return too_many(response, lockout)
+    username = getattr(request, "login_username", None)
+    if username is not None and request.user.is_authenticated:
+        devices.remember(request, response, username)
+    return response
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("cart:catalog")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}: your account is ready and your cart came with you.")
-        return redirect("cart:catalog")
-    return render(request, "accounts/signup.html", {"form": form})
+    if request.method != "POST":
+        return render(request, "accounts/signup.html", {"form": form})
+    address = client_ip(request)
+    lockout = throttle.signup_lockout(address)
+    if lockout is not None:
+        throttle.audit.warning("sign-up refused (%s) ip=%s", lockout.what.lower(), address)
+        form.errors.clear()
+        form.add_error(None, lockout.message)
+        return too_many(render(request, "accounts/signup.html", {"form": form}), lockout)
+    throttle.record_signup(address)
+    if not form.is_valid():
+        return render(request, "accounts/signup.html", {"form": form})
+    user = form.save()
+    login(request, user, backend=BACKEND)
+    messages.success(request, f"Welcome, {user.get_username()}: your account is ready and your cart came with you.")
+    response = redirect("cart:catalog")
+    devices.remember(request, response, form.cleaned_data["username"])
+    return response
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        self.throttle_state = throttle.check(request.POST.get("username", ""), client_ip(request))
-        lockout = self.throttle_state.lockout
-        if lockout is not None:
-            throttle.audit.warning("login refused (locked out %s) ip=%s", lockout.reason, client_ip(request))
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, lockout.message)
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
-            response["Retry-After"] = str(lockout.retry_after)
-            return response
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        throttle.record_failure(self.request.POST.get("username", ""), client_ip(self.request))
-        return super().form_invalid(form)
+        return finish_login(request, super().post(request, *args, **kwargs))
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        throttle.record_success(form.get_user().get_username(), self.throttle_state)
         messages.success(self.request, f"You are logged in as {form.get_user().get_username()}.")
         return response
+
+
+def admin_login(request):
+    """Django admin's own login page (admin.site.login_form is the throttled form), with the site's answers."""
+    return finish_login(request, admin.site.login(request))
 
 
 class LogoutView(auth_views.LogoutView):
@@ -67,15 +91,22 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("accounts:sessions")
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        return too_many(response, form.lockout) if form.lockout is not None else response
+
     def form_valid(self, form):
-        response = super().form_valid(form)  # keeps this session logged in (update_session_auth_hash)
-        revoked = active_sessions.revoke_others(self.request)
-        messages.success(
-            self.request,
-            f"Your password is changed; {revoked} other session{'s' if revoked != 1 else ''} signed out.",
-        )
+        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash)
+        # The new password already ends every other session (Django's session hash); this deletes
+        # the ones the index lists at once.
+        listed = active_sessions.delete_listed_others(self.request, "password changed, other sessions revoked")
+        messages.success(self.request, f"Your password is changed. {active_sessions.signed_out_sentence(listed)}")
         return response
 
 
@@ -97,8 +128,8 @@ def revoke(request, digest):
 @login_required
 @require_POST
 def revoke_others(request):
-    revoked = active_sessions.revoke_others(request)
-    messages.success(request, f"Signed out {revoked} other session{'s' if revoked != 1 else ''}.")
+    listed = active_sessions.revoke_others(request)
+    messages.success(request, active_sessions.signed_out_sentence(listed))
     return redirect("accounts:sessions")
 
 

@@ -154,10 +154,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every door to a password (the site's login, the admin's, password change) goes through
+# one throttle (accounts.throttle), whose counts live in the database: Redis evicting a key
+# cannot lift a lockout. ModelBackend stays listed for sessions signed in before
+# AccountBackend existed; AccountBackend ends every refused attempt, so it never checks one.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend", "django.contrib.auth.backends.ModelBackend"]
 # Failed logins allowed per username, and per client address, within the lockout window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_ADDRESS_LIMIT = env_int("LOGIN_FAILURE_ADDRESS_LIMIT", 30, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Failed logins allowed from a browser that signed in to the account before (its device
+# cookie): the username's lockout does not stop it, this limit does.
+LOGIN_DEVICE_FAILURE_LIMIT = env_int("LOGIN_DEVICE_FAILURE_LIMIT", 5, minimum=1)
+# Sign-ups (each costs a password hash) allowed from one client address within the window.
+SIGNUP_ADDRESS_LIMIT = env_int("SIGNUP_ADDRESS_LIMIT", 20, minimum=1)
+SIGNUP_WINDOW_SECONDS = env_int("SIGNUP_WINDOW_SECONDS", 60 * 60, minimum=1)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "cart:catalog"
 LOGOUT_REDIRECT_URL = "cart:catalog"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("cart.api_urls")),
     # Whatever else is under /api/ answers JSON, in DEBUG too (where handler404 is not used).
     re_path(r"^api/", views.api_not_found),
+    path("admin/login/", include("accounts.admin_urls")),  # the admin's login, throttled like the site's
     path("admin/", admin.site.urls),
     path("", include("observability.urls")),
     path("", include("cart.urls")),

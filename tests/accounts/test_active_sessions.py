@@ -54,7 +54,8 @@ def test_signing_out_another_session_logs_that_device_out(dave, caplog):
 
 def test_signing_out_all_others_keeps_only_this_one(dave):
     laptop, phone, tablet = signed_in(FIREFOX), signed_in(IPHONE), signed_in("Tablet")
-    laptop.post("/accounts/sessions/revoke-others/")
+    response = laptop.post("/accounts/sessions/revoke-others/", follow=True)
+    assert "Every other session is signed out (2 listed here)." in [str(m) for m in response.context["messages"]]
     assert phone.get("/api/session").json()["authenticated"] is False
     assert tablet.get("/api/session").json()["authenticated"] is False
     assert len(laptop.get("/accounts/sessions/").context["sessions"]) == 1
@@ -79,7 +80,9 @@ def test_a_password_change_signs_out_every_other_session(dave):
         },
         follow=True,
     )
-    assert "1 other session signed out" in " ".join(str(m) for m in response.context["messages"])
+    assert "Your password is changed. Every other session is signed out (1 listed here)." in [
+        str(m) for m in response.context["messages"]
+    ]
     assert laptop.get("/api/session").json()["authenticated"] is True
     assert phone.get("/api/session").json()["authenticated"] is False
 
@@ -93,3 +96,66 @@ def test_revoking_a_digest_that_is_not_yours_changes_nothing(dave):
     response = eve.post(f"/accounts/sessions/revoke/{laptop_digest}/", follow=True)
     assert "That session was already gone." in [str(m) for m in response.context["messages"]]
     assert laptop.get("/api/session").json()["authenticated"] is True
+
+
+# --- revocation does not rest on the index in Redis ---------------------------------------
+
+
+def forget_the_index(user) -> None:
+    """Do to the user's session index what eviction (allkeys-lru) or a cap may do: drop it."""
+    from sessiondemo.redis_client import get_redis
+
+    client = get_redis()
+    keys = list(client.scan_iter(match=f"*:u:{{{user.pk}}}", count=1000))
+    assert keys, "the user's session index should be in Redis before it is dropped"
+    client.delete(*keys)
+
+
+def test_signing_out_everywhere_signs_out_a_session_the_index_has_lost(dave):
+    laptop, thief = signed_in(FIREFOX), signed_in(IPHONE)
+    forget_the_index(dave)
+    laptop.post("/accounts/sessions/revoke-all/")
+    assert thief.get("/api/session").json()["authenticated"] is False
+    assert laptop.get("/api/session").json()["authenticated"] is False
+
+
+def test_signing_out_others_with_the_index_lost_signs_them_out_and_does_not_say_zero(dave):
+    laptop, thief = signed_in(FIREFOX), signed_in(IPHONE)
+    forget_the_index(dave)
+    response = laptop.post("/accounts/sessions/revoke-others/", follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert "Every other session is signed out." in messages
+    assert not any("0" in message for message in messages)
+    assert thief.get("/api/session").json()["authenticated"] is False
+    assert laptop.get("/api/session").json()["authenticated"] is True
+    assert laptop.get("/accounts/sessions/").status_code == 200
+
+
+def test_a_password_change_signs_out_a_session_the_index_has_lost(dave):
+    laptop, thief = signed_in(FIREFOX), signed_in(IPHONE)
+    forget_the_index(dave)
+    laptop.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new passphrase",
+            "new_password2": "a brand new passphrase",
+        },
+    )
+    assert thief.get("/api/session").json()["authenticated"] is False
+    assert laptop.get("/api/session").json()["authenticated"] is True
+
+
+def test_a_session_signed_in_after_signing_out_everywhere_works(dave):
+    laptop = signed_in(FIREFOX)
+    laptop.post("/accounts/sessions/revoke-all/")
+    again = signed_in(FIREFOX)
+    assert again.get("/api/session").json()["authenticated"] is True
+    assert len(again.get("/accounts/sessions/").context["sessions"]) == 1
+
+
+def test_the_cutoff_is_read_with_the_user_in_one_query(dave, django_assert_num_queries):
+    laptop = signed_in(FIREFOX)
+    laptop.post("/accounts/sessions/revoke-others/")
+    with django_assert_num_queries(1):
+        assert laptop.get("/api/session").json()["authenticated"] is True
