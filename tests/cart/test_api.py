@@ -59,30 +59,90 @@ BAD_ADDS = [
     ({"sku": "TEA-001", "quantity": 0}, "from 1 to 99"),
     ({"sku": "TEA-001", "quantity": -3}, "from 1 to 99"),
     ({"sku": "TEA-001", "quantity": 100}, "from 1 to 99"),
-    ({"sku": "TEA-001", "quantity": 1.5}, "whole number"),
-    ({"sku": "TEA-001", "quantity": "2"}, None),  # digits in a string are accepted below
-    ({"sku": "TEA-001", "quantity": "two"}, "whole number"),
-    ({"sku": "TEA-001", "quantity": True}, "whole number"),
-    ({"sku": "TEA-001", "quantity": None}, "whole number"),
+    ({"sku": "TEA-001", "quantity": 1.5}, "JSON integer"),
+    ({"sku": "TEA-001", "quantity": "two"}, "JSON integer"),
+    ({"sku": "TEA-001", "quantity": True}, "JSON integer"),
+    ({"sku": "TEA-001", "quantity": None}, "JSON integer"),
     ({"sku": 7}, "sku"),
     ({}, "sku"),
     ({"sku": "TEA-001", "colour": "red"}, "Unknown field"),
 ]
 
 
-@pytest.mark.parametrize("body,words", [case for case in BAD_ADDS if case[1]])
+def assert_one_sentence(message: str) -> None:
+    """An error is a sentence with one full stop at its end: not "(CSRF token missing.)." nor "1.5.."."""
+    assert message.endswith(".")
+    assert not message.endswith(("..", ".).", "?.", "!."))
+    assert ".)" not in message
+
+
+@pytest.mark.parametrize("body,words", BAD_ADDS)
 def test_bad_add_input_is_a_400_with_a_sentence_and_the_cart_is_unchanged(api, body, words):
     api.send("POST", "/api/cart/items", {"sku": "TEA-004", "quantity": 2})
     before = cart_of(api)
     response = api.send("POST", "/api/cart/items", body)
     assert response.status_code == 400
     message = response.json()["error"]
-    assert words in message and message.endswith(".")
+    assert words in message
+    assert_one_sentence(message)
     assert cart_of(api) == before
 
 
-def test_a_quantity_written_as_digits_is_accepted(api):
-    assert api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": "2"}).json()["count"] == 2
+# The contract: a quantity is a JSON integer. Digits in a string, padded or not, a float (even
+# a whole one), a boolean, null, a list or an object are each a 400 that names what was sent.
+NOT_JSON_INTEGERS = [
+    ("a string of digits", "2", '"2"'),
+    ("digits padded with spaces", " 3 ", '" 3 "'),
+    ("a signed string", "+2", '"+2"'),
+    ("a whole float", 2.0, "2.0"),
+    ("a fraction", 1.5, "1.5"),
+    ("an exponent", 2e0, "2.0"),
+    ("true", True, "true"),
+    ("false", False, "false"),
+    ("null", None, "null"),
+    ("a list", [2], "[2]"),
+    ("an object", {"value": 2}, '{"value": 2}'),
+]
+
+
+@pytest.mark.parametrize("what,quantity,shown", NOT_JSON_INTEGERS, ids=[case[0] for case in NOT_JSON_INTEGERS])
+def test_an_add_whose_quantity_is_not_a_json_integer_is_a_400(api, what, quantity, shown):
+    response = api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": quantity})
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert message == (
+        f"The quantity must be a whole number from 1 to 99 written as a JSON integer, such as 2, not {shown}."
+    )
+    assert_one_sentence(message)
+    assert cart_of(api)["count"] == 0
+
+
+@pytest.mark.parametrize("what,quantity,shown", NOT_JSON_INTEGERS, ids=[case[0] for case in NOT_JSON_INTEGERS])
+def test_a_put_whose_quantity_is_not_a_json_integer_is_a_400(api, what, quantity, shown):
+    api.send("POST", "/api/cart/items", {"sku": "TEA-006", "quantity": 3})
+    response = api.send("PUT", "/api/cart/items/TEA-006", {"quantity": quantity})
+    assert response.status_code == 400
+    assert response.json()["error"].endswith(f"not {shown}.")
+    assert cart_of(api)["items"][0]["quantity"] == 3
+
+
+def test_a_quantity_written_as_digits_is_accepted_from_the_html_form(api):
+    # The page's form sends text; only the JSON API holds to JSON integers.
+    response = api.client.post("/cart/add/TEA-001/", {"quantity": " 2 ", "csrfmiddlewaretoken": api.csrf_token()})
+    assert response.status_code == 302
+    assert cart_of(api)["count"] == 2
+
+
+def test_a_json_integer_quantity_is_accepted(api):
+    assert api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": 2}).json()["count"] == 2
+    assert api.send("PUT", "/api/cart/items/TEA-001", {"quantity": 5}).json()["count"] == 5
+
+
+def test_a_long_value_is_named_cut_short_with_the_full_stop_after_its_quote(api):
+    response = api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": "9" * 40 + "."})
+    message = response.json()["error"]
+    assert message.endswith('not "99999999999999999999\u2026".')
+    assert_one_sentence(message)
 
 
 def test_malformed_json_is_a_400(api):
