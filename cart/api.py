@@ -6,6 +6,10 @@ A body is checked before it is parsed, and its values before they reach the
 database: its size, how deep it nests, how long its numbers are, and that its text
 is valid Unicode. The contract is strict: a quantity is a JSON integer, never a
 string of digits, a float or a boolean (the HTML forms, which send text, accept digits).
+
+A change (POST, PUT, DELETE) may carry an Idempotency-Key header: the engine applies
+a change once per key, so a client that saw a 503 or lost the answer sends the same
+request with the same key again, and the change is made at most once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ MAX_SKU_CHARACTERS = 64
 # Outside strings, JSON nests with brackets and writes numbers with these characters; a
 # string (escapes included) is skipped whole, so nothing inside one counts.
 JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]|[-0-9][-+0-9.eE]*', re.DOTALL)
+# Visible ASCII, as long as a key any client library makes (a UUID is 36).
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class BadRequest(ValueError):
@@ -171,6 +177,20 @@ def quantity_from(value: Any) -> int:
     return value
 
 
+def operation_id(request: HttpRequest, *change: Any) -> str | None:
+    """The Idempotency-Key, bound to the change it came with; None when the client sent none.
+
+    Bound, so that a key sent again with another change (a client's bug) makes that
+    change rather than silently answering for the first one.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequest("The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID.")
+    return json.dumps([key, request.method, *change])
+
+
 # --- the endpoints -----------------------------------------------------------------------
 
 
@@ -196,7 +216,10 @@ def cart(request: HttpRequest) -> JsonResponse:
     if request.method == "GET":
         return cart_response(request)
     if request.method == "DELETE":
-        Cart(request.session).clear()
+        try:
+            Cart(request.session).clear(operation_id(request))
+        except BadRequest as problem:
+            return error(str(problem))
         return cart_response(request)
     return method_not_allowed(request, ["GET", "DELETE"])
 
@@ -206,7 +229,8 @@ def cart_items(request: HttpRequest) -> JsonResponse:
         return method_not_allowed(request, ["POST"])
     try:
         body = read_json(request, {"sku", "quantity"})
-        Cart(request.session).add(sku_from(body.get("sku")), quantity_from(body.get("quantity", 1)))
+        sku, quantity = sku_from(body.get("sku")), quantity_from(body.get("quantity", 1))
+        Cart(request.session).add(sku, quantity, operation_id(request, sku, quantity))
     except (BadRequest, CartError) as problem:
         return error(str(problem))
     return cart_response(request)
@@ -218,9 +242,10 @@ def cart_item(request: HttpRequest, sku: str) -> JsonResponse:
             body = read_json(request, {"quantity"})
             if "quantity" not in body:
                 raise BadRequest('Say the new quantity, for example {"quantity": 2}.')
-            Cart(request.session).set_quantity(sku_from(sku), quantity_from(body["quantity"]))
+            quantity = quantity_from(body["quantity"])
+            Cart(request.session).set_quantity(sku_from(sku), quantity, operation_id(request, sku, quantity))
         elif request.method == "DELETE":
-            Cart(request.session).remove(sku_from(sku))
+            Cart(request.session).remove(sku_from(sku), operation_id(request, sku))
         else:
             return method_not_allowed(request, ["PUT", "DELETE"])
     except (BadRequest, CartError) as problem:

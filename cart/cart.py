@@ -87,12 +87,15 @@ class Cart:
     def quantities(self) -> dict[str, int]:
         return {sku: quantity for sku, quantity in self._counters.items().items() if quantity > 0}
 
-    def add(self, sku: Any, quantity: Any = 1) -> CartLine:
-        """Add ``quantity`` of a product; return its line as the cart now holds it."""
+    def add(self, sku: Any, quantity: Any = 1, operation_id: str | None = None) -> CartLine:
+        """Add ``quantity`` of a product; return its line as the cart now holds it.
+
+        An ``operation_id`` (the API's Idempotency-Key) seen before changes nothing.
+        """
         product = find_product(sku)
         amount = parse_quantity(quantity)
         try:
-            return CartLine(product, self._counters.add(product.sku, amount, MAX_QUANTITY))
+            return CartLine(product, self._counters.add(product.sku, amount, MAX_QUANTITY, operation_id))
         except CounterLimitError:
             held = self.quantities().get(product.sku, 0)
             raise CartError(
@@ -111,19 +114,19 @@ class Cart:
                 raise CartError(f"Your cart already holds the most of {product.name} it can: {MAX_QUANTITY}.") from None
             raise CartError(f"There is no {product.name} in your cart to take away.") from None
 
-    def set_quantity(self, sku: Any, quantity: Any) -> CartLine:
+    def set_quantity(self, sku: Any, quantity: Any, operation_id: str | None = None) -> CartLine:
         product = find_product(sku)
         quantity = parse_quantity(quantity)
-        self._counters.set(product.sku, quantity)
+        self._counters.set(product.sku, quantity, operation_id)
         return CartLine(product, quantity)
 
-    def remove(self, sku: Any) -> Product:
+    def remove(self, sku: Any, operation_id: str | None = None) -> Product:
         product = find_product(sku)
-        self._counters.remove(product.sku)
+        self._counters.remove(product.sku, operation_id)
         return product
 
-    def clear(self) -> None:
-        self._counters.clear()
+    def clear(self, operation_id: str | None = None) -> None:
+        self._counters.clear(operation_id)
 
     def lines(self) -> list[CartLine]:
         quantities = self.quantities()

@@ -212,3 +212,75 @@ def test_the_session_endpoint_says_who_and_where(api):
 def test_every_response_says_which_instance_served_it(api):
     for path in ("/api/session", "/api/products", "/healthz", "/"):
         assert api.get(path)["X-Served-By"]
+
+
+# --- Idempotency-Key: a change retried with its key is made once ------------------------------
+
+
+def send_with_key(api, method: str, path: str, key: str, body=None):
+    data = json.dumps(body) if body is not None else ""
+    return api.client.generic(
+        method,
+        path,
+        data=data,
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=api.csrf_token(),
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_an_add_retried_with_its_idempotency_key_is_made_once(api):
+    # The client lost the first answer (or saw a 503) and sends the same request again.
+    for _ in range(3):
+        response = send_with_key(api, "POST", "/api/cart/items", "add-7f3c", {"sku": "TEA-001", "quantity": 2})
+        assert response.status_code == 200
+        assert response.json()["count"] == 2
+    assert cart_of(api)["count"] == 2
+
+
+def test_adds_with_different_keys_or_no_key_are_each_made(api):
+    send_with_key(api, "POST", "/api/cart/items", "first", {"sku": "TEA-001", "quantity": 1})
+    send_with_key(api, "POST", "/api/cart/items", "second", {"sku": "TEA-001", "quantity": 1})
+    api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": 1})
+    api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": 1})
+    assert cart_of(api)["count"] == 4
+
+
+def test_a_key_sent_again_with_another_change_makes_that_change(api):
+    send_with_key(api, "POST", "/api/cart/items", "reused", {"sku": "TEA-001", "quantity": 1})
+    send_with_key(api, "POST", "/api/cart/items", "reused", {"sku": "TEA-002", "quantity": 3})
+    assert {line["sku"]: line["quantity"] for line in cart_of(api)["items"]} == {"TEA-001": 1, "TEA-002": 3}
+
+
+def test_a_put_retried_with_its_key_does_not_undo_a_later_change(api):
+    api.send("POST", "/api/cart/items", {"sku": "TEA-003", "quantity": 1})
+    send_with_key(api, "PUT", "/api/cart/items/TEA-003", "set-5", {"quantity": 5})
+    api.send("POST", "/api/cart/items", {"sku": "TEA-003", "quantity": 1})
+    send_with_key(api, "PUT", "/api/cart/items/TEA-003", "set-5", {"quantity": 5})
+    assert cart_of(api)["count"] == 6
+
+
+def test_a_delete_retried_with_its_key_does_not_remove_the_line_added_since(api):
+    api.send("POST", "/api/cart/items", {"sku": "TEA-004", "quantity": 2})
+    send_with_key(api, "DELETE", "/api/cart/items/TEA-004", "remove-1")
+    api.send("POST", "/api/cart/items", {"sku": "TEA-004", "quantity": 1})
+    send_with_key(api, "DELETE", "/api/cart/items/TEA-004", "remove-1")
+    assert cart_of(api)["count"] == 1
+
+
+def test_emptying_retried_with_its_key_does_not_empty_what_was_added_since(api):
+    api.send("POST", "/api/cart/items", {"sku": "TEA-005", "quantity": 2})
+    send_with_key(api, "DELETE", "/api/cart", "empty-1")
+    api.send("POST", "/api/cart/items", {"sku": "TEA-005", "quantity": 1})
+    send_with_key(api, "DELETE", "/api/cart", "empty-1")
+    assert cart_of(api)["count"] == 1
+
+
+@pytest.mark.parametrize("key", ["", "has space", "é-accent", "k" * 256])
+def test_a_malformed_idempotency_key_is_a_400_that_changes_nothing(api, key):
+    response = send_with_key(api, "POST", "/api/cart/items", key, {"sku": "TEA-001", "quantity": 1})
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID."
+    )
+    assert cart_of(api)["count"] == 0
