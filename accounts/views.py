@@ -112,7 +112,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def sessions(request):
-    return render(request, "accounts/sessions.html", {"sessions": active_sessions.for_request(request)})
+    listed = active_sessions.for_request(request)
+    # The index in Redis may have been evicted or trimmed: a list without this very session is known short.
+    complete = listed is None or any(session.is_current for session in listed)
+    return render(request, "accounts/sessions.html", {"sessions": listed, "list_complete": complete})
 
 
 @login_required

@@ -159,3 +159,13 @@ def test_the_cutoff_is_read_with_the_user_in_one_query(dave, django_assert_num_q
     laptop.post("/accounts/sessions/revoke-others/")
     with django_assert_num_queries(1):
         assert laptop.get("/api/session").json()["authenticated"] is True
+
+
+def test_the_page_says_when_the_index_has_lost_track_instead_of_showing_nothing(dave):
+    laptop = signed_in(FIREFOX)
+    signed_in(IPHONE)
+    assert laptop.get("/accounts/sessions/").context["list_complete"] is True
+    forget_the_index(dave)
+    response = laptop.get("/accounts/sessions/")
+    assert response.context["list_complete"] is False
+    assert "This list has lost track of some sessions" in response.content.decode()
