@@ -1,22 +1,25 @@
 """What the engine stores in Redis, defined once for Python (lua/_layout.lua is the Lua twin).
 
 Key names
-    ``<prefix>:s:{<digest>}``  one hash per session; the digest is of the cookie, so a dump,
-                              MONITOR or SCAN gives nobody a usable cookie, and it is the hash
-                              tag, so every key one script touches lives in one cluster slot.
+    ``<prefix>:{<digest>}``    one hash per session (layout 1: ``<prefix>:s:{<digest>}``); the
+                              digest is of the cookie, so a dump, MONITOR or SCAN gives nobody a
+                              usable cookie, and it is the hash tag, so every key one script
+                              touches lives in one cluster slot.
     ``<prefix>:u:{<user id>}`` a sorted set of a user's session digests, scored by sign-in ms.
     ``<prefix>:r:{<address>}`` sessions created from one client address in the current window.
 
 The digest depends on the cookie's form, so a cookie always finds its hash in one lookup:
-a 40-character cookie (what layout 2 issues) has the 22-character base64url of the first
-16 bytes of its SHA-256; any other cookie (layout 1's 32 characters) has the SHA-256 hex.
+a 40-character cookie (what layout 2 issues, 206 random bits) has the 16-character
+base64url of the first 12 bytes of its SHA-256 (96 bits: the key fits a 32-byte
+allocation); any other cookie (layout 1's 32 characters) has the SHA-256 in hex.
 
 Fields of a session hash
     ``d:<key>``           one per session key, the value as codec.py stores it; in layout 2
-                          Django's three auth keys have one-letter names (``u``, ``b``, ``h``)
+                          Django's three auth keys have one-letter names (``u``, ``b``, ``h``),
+                          and ``u`` holds the user id bare (a listpack integer when numeric)
     ``c:<map>:<name>``    one per counter (the cart's sku -> quantity), changed by HINCRBY
-    layout 2: ``m``       ``<version>|<last seen s>|<absolute expiry s>``: all the timing in one field
-              ``a``       ``<address>|<device>|<instance>``, only in signed-in sessions
+    layout 2: ``m``       ``<version>|<last seen>|<absolute expiry>``, seconds in base 36: the timing
+              ``a``       ``<address>|<device>``, only in signed-in sessions
     layout 1: ``m:created m:seen m:abs m:v m:ua m:ip m:inst m:uid`` (times in ms)
     both:     ``o``       the last counter operations' ids and answers (exactly-once changes)
 
@@ -45,6 +48,7 @@ AUTH_USER_KEY = "_auth_user_id"
 # Layout 2's short names for the keys every signed-in session has.
 ALIASES = {AUTH_USER_KEY: "u", "_auth_user_backend": "b", "_auth_user_hash": "h"}
 UNALIASED = {alias: key for key, alias in ALIASES.items()}
+USER_FIELD = ALIASES[AUTH_USER_KEY]
 # The session key set_expiry() keeps (django.contrib.sessions.backends.base).
 EXPIRY_KEY = "_session_expiry"
 
@@ -67,10 +71,13 @@ V1_KEY_LENGTH = 32
 V2_KEY_LENGTH = 40
 
 
+V2_DIGEST_LENGTH = 16
+
+
 def session_digest(session_key: str) -> str:
     digest = hashlib.sha256(session_key.encode())
     if len(session_key) == V2_KEY_LENGTH:
-        return base64.urlsafe_b64encode(digest.digest()[:16]).decode()[:22]
+        return base64.urlsafe_b64encode(digest.digest()[:12]).decode()
     return digest.hexdigest()
 
 
@@ -78,10 +85,12 @@ def is_digest(value: str) -> bool:
     if len(value) == 64:
         return all(character in "0123456789abcdef" for character in value)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    return len(value) == 22 and all(character in alphabet for character in value)
+    return len(value) == V2_DIGEST_LENGTH and all(character in alphabet for character in value)
 
 
 def session_hash_key(prefix: str, digest: str) -> str:
+    if len(digest) == V2_DIGEST_LENGTH:
+        return f"{prefix}:{{{digest}}}"
     return f"{prefix}:s:{{{digest}}}"
 
 
@@ -120,17 +129,17 @@ def is_data_or_counter(field: str) -> bool:
 
 
 def device_fields(layout: int, address: str, device: str, instance: str) -> list[str]:
-    """Field, value pairs describing who asks; layout 2 packs them into one field of at most 64 bytes."""
+    """Field, value pairs describing who asks. Layout 2 packs address and device into one field of
+    at most 64 bytes, and leaves out the serving instance (under round-robin, a random one)."""
     if layout >= 2:
-        packed = f"{address[:45]}|{device}|{instance}".encode()[:FIELD_LIMIT]
+        packed = f"{address[:45]}|{device}".encode()[:FIELD_LIMIT]
         return [DEVICE, packed.decode(errors="ignore")]
     return ["m:ua", device[:256], "m:ip", address[:64], "m:inst", instance[:128]]
 
 
-def parse_device(value: str) -> tuple[str, str, str]:
-    address, _, rest = value.partition("|")
-    device, _, instance = rest.partition("|")
-    return address, device, instance
+def parse_device(value: str) -> tuple[str, str]:
+    address, _, device = value.partition("|")
+    return address, device
 
 
 def parse_meta(fields: dict[bytes, bytes | None]) -> tuple[int, int] | None:
@@ -139,7 +148,7 @@ def parse_meta(fields: dict[bytes, bytes | None]) -> tuple[int, int] | None:
     try:
         if packed:
             _, seen, absolute = packed.decode().split("|")[:3]
-            return int(seen) * 1000, int(absolute) * 1000
+            return int(seen, 36) * 1000, int(absolute, 36) * 1000
         seen_v1, absolute_v1 = fields.get(b"m:seen"), fields.get(b"m:abs")
         if seen_v1 and absolute_v1:
             return int(seen_v1), int(absolute_v1)

@@ -442,7 +442,7 @@ class SessionStore(SessionBase):
             return []  # anonymous sessions store no device metadata
         if self.options.layout >= 2:
             device = self.options.device_name(self.user_agent) if self.user_agent else ""
-            return layout.device_fields(2, self.address, device, self.instance[:12])
+            return layout.device_fields(2, self.address, device, "")
         return layout.device_fields(1, self.address, self.user_agent, self.instance)
 
     def _adopt(self, fields: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -453,7 +453,10 @@ class SessionStore(SessionBase):
         for raw_field, value in fields:
             field = raw_field.decode()
             key = layout.data_key(field)
-            if key is not None:
+            if field == layout.USER_FIELD:
+                data[AUTH_USER_KEY] = value.decode()
+                self._stored[field] = value
+            elif key is not None:
                 data[key] = codec.decode(value, max_bytes)
                 self._stored[field] = value
             elif field.startswith(layout.COUNTER_PREFIX):
@@ -495,8 +498,11 @@ class SessionStore(SessionBase):
         raw_size = 0
         threshold, version = self.options.compress_threshold, self.options.layout
         for key, value in data.items():
-            stored, raw = codec.encode(value, threshold, version)
-            wanted[layout.data_field(key, version)] = stored
+            if key == AUTH_USER_KEY and version >= 2 and isinstance(value, str):
+                wanted[layout.USER_FIELD], raw = value.encode(), len(value) + 2  # bare: layout.py
+            else:
+                stored, raw = codec.encode(value, threshold, version)
+                wanted[layout.data_field(key, version)] = stored
             raw_size += raw
         for name, values in self._counters.items():
             for counter, value in values.items():

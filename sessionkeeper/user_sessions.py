@@ -29,7 +29,7 @@ class ActiveSession:
     ip: str
     created: datetime
     last_seen: datetime
-    instance: str
+    instance: str  # the instance that last served it: recorded by layout 1 only
     is_current: bool
 
 
@@ -118,13 +118,13 @@ def _revoke(user_id: str, digests: list[str]) -> int:
 
 
 def _owner(meta: dict[str, bytes | None]) -> str | None:
-    for name in ("u", "d:_auth_user_id"):
-        value = meta[name]
-        if value:
-            try:
-                return str(codec.decode(value, 1024))
-            except codec.CorruptValue:
-                return None
+    if meta["u"]:
+        return meta["u"].decode(errors="replace")
+    if meta["d:_auth_user_id"]:
+        try:
+            return str(codec.decode(meta["d:_auth_user_id"], 1024))
+        except codec.CorruptValue:
+            return None
     uid = meta["m:uid"]
     return uid.decode(errors="replace") if uid else None
 
@@ -141,7 +141,8 @@ def _active_session(
     if now_ms > seen + config().idle_ms or now_ms > absolute_expiry:
         return None  # its login is over, even if the hash waits out the grace period
     if meta["a"]:
-        address, device, instance = layout.parse_device(meta["a"].decode(errors="replace"))
+        address, device = layout.parse_device(meta["a"].decode(errors="replace"))
+        instance = ""
     else:
         address = (meta["m:ip"] or b"").decode(errors="replace")
         device = config().device_name((meta["m:ua"] or b"").decode(errors="replace"))

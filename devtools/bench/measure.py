@@ -102,30 +102,48 @@ def store_latency(iterations: int, user_id: int) -> dict[str, Any]:
     return {"load": percentiles(loads), "load_save": percentiles(round_trips), "iterations": iterations}
 
 
+SMALL_CART = {"TEA-001": 2, "COF-002": 1}
+BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
 def bytes_stored(engine: str, user_id: int) -> dict[str, Any]:
-    """What one typical session takes where the engine keeps it."""
+    """What one small-cart session (2 lines, signed in) takes where the engine keeps it.
+
+    For this engine everything the session costs is counted: its hash (device metadata
+    included) and its user's session index, which holds just this session.
+    """
     from django.conf import settings
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     session = store_class()
-    session.update(typical_session_data(user_id))
-    if hasattr(session, "counters"):
-        session.save()
-        cart = session.counters("cart")
-    else:
-        from sessiondemo.sessions.counters import SessionDictCounters
+    if hasattr(session, "bind_client"):
+        session.bind_client(user_agent=BENCH_USER_AGENT, ip="198.51.100.7", instance="bench-1")
+    session["theme"] = "dark"
+    session.save()
+    counters = session.counters("cart") if hasattr(session, "counters") else None
+    for sku, quantity in SMALL_CART.items():
+        if counters is not None:
+            counters.add(sku, quantity, 99)
+        else:
+            from sessionkeeper.counters import SessionDictCounters
 
-        cart = SessionDictCounters(session, "cart")
-    for sku, quantity in (("TEA-001", 2), ("COF-002", 1), ("CAK-003", 4)):
-        cart.set(sku, quantity)
+            SessionDictCounters(session, "cart").add(sku, quantity, 99)
+    session.cycle_key()  # what login does
+    session.update(typical_session_data(user_id))
     session.save()
     payload = len(json.dumps(dict(session.items())))
     if engine == "redis":
-        from sessiondemo.redis_client import get_redis
-        from sessiondemo.sessions.keys import session_digest, session_hash_key
+        from sessionkeeper import layout
+        from sessionkeeper.client import get_client
+        from sessionkeeper.conf import config
 
-        stored = get_redis().memory_usage(session_hash_key(session_digest(session.session_key)), samples=0)
-        how = "MEMORY USAGE of the session hash"
+        client, prefix = get_client(), config().key_prefix
+        session_bytes = client.memory_usage(
+            layout.session_hash_key(prefix, layout.session_digest(session.session_key)), samples=0
+        )
+        index_bytes = client.memory_usage(layout.user_index_key(prefix, user_id), samples=0) or 0
+        stored = session_bytes + index_bytes
+        how = f"MEMORY USAGE of the session hash ({session_bytes}) and of the user's index ({index_bytes})"
     elif engine.startswith("django-redis"):
         from django.core.cache import caches
 
@@ -145,10 +163,76 @@ def bytes_stored(engine: str, user_id: int) -> dict[str, Any]:
     return {"bytes": stored, "how": how, "json_payload_bytes": payload}
 
 
-def ping_floor(count: int) -> dict[str, float]:
-    from sessiondemo.redis_client import get_redis
+def writes_per_read(engine: str, reads: int) -> dict[str, Any]:
+    """How many read-only requests of a signed-in shopper, one a second, wrote anything.
 
-    client = get_redis()
+    Redis engines: a request wrote when Redis's change counter (INFO persistence) moved;
+    the database engine: an INSERT or UPDATE; signed cookies: a new Set-Cookie. This
+    engine's clock is moved on a second per request, as a shopper's would.
+    """
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    browser = Client()
+    browser.get("/bench/login")
+    browser.get("/bench/read")
+    clock = None
+    if engine == "redis":
+        from sessionkeeper.store import SessionStore
+
+        start = time.time()
+        clock = SessionStore.clock = _Clock(start)
+    client = _redis_for(engine)
+    wrote = 0
+    try:
+        for _ in range(reads):
+            if clock is not None:
+                clock.now += 1
+            before = _changes(client)
+            with CaptureQueriesContext(connection) as queries:
+                response = browser.get("/bench/read")
+            writes_sql = any(q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE")) for q in queries)
+            changed = client is not None and _changes(client) != before
+            new_cookie = engine == "signed_cookies" and "sessionid" in response.cookies
+            wrote += bool(changed or writes_sql or new_cookie)
+    finally:
+        if engine == "redis":
+            from sessionkeeper.store import SessionStore
+
+            SessionStore.clock = None
+    return {"reads": reads, "writing_reads": wrote, "writes_per_read": round(wrote / reads, 4)}
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _redis_for(engine: str) -> Any:
+    if engine == "redis":
+        from sessionkeeper.client import get_client
+
+        return get_client()
+    if engine.startswith("django-redis"):
+        from django.conf import settings
+        from django.core.cache import caches
+
+        return caches[settings.SESSION_CACHE_ALIAS].client.get_client()
+    return None
+
+
+def _changes(client: Any) -> int:
+    return int(client.info("persistence")["rdb_changes_since_last_save"]) if client is not None else 0
+
+
+def ping_floor(count: int) -> dict[str, float]:
+    from sessionkeeper.client import get_client
+
+    client = get_client()
     samples = []
     for _ in range(count):
         started = time.perf_counter()
@@ -158,12 +242,13 @@ def ping_floor(count: int) -> dict[str, float]:
 
 
 def scale_run(scales: list[int], iterations: int, user_id: int) -> list[dict[str, Any]]:
-    from devtools.bench.scale import measure_at_scales
+    from devtools.bench.scale import measure_at_scales, session_template
 
-    return measure_at_scales(scales, iterations, lambda: store_latency(iterations, user_id))
+    template = session_template(typical_session_data(user_id), SMALL_CART)
+    return measure_at_scales(scales, iterations, lambda: store_latency(iterations, user_id), template)
 
 
-def measure(engine: str, iterations: int, scales: list[int], floor: bool) -> dict[str, Any]:
+def measure(engine: str, iterations: int, scales: list[int], floor: bool, reads: int = 600) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -178,17 +263,18 @@ def measure(engine: str, iterations: int, scales: list[int], floor: bool) -> dic
     spy.install()
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USERNAME)
     if engine == "redis":
-        from sessiondemo.redis_client import get_redis
-        from sessiondemo.sessions.scripts import load_scripts_everywhere
+        from sessionkeeper.client import get_client
+        from sessionkeeper.scripts import load_scripts_everywhere
 
-        load_scripts_everywhere(get_redis())
+        load_scripts_everywhere(get_client())
     figures: dict[str, Any] = {
         "engine": engine,
         "session_engine": settings.SESSION_ENGINE,
         "save_every_request": bool(getattr(settings, "SESSION_SAVE_EVERY_REQUEST", False)),
         "requests": request_costs(engine),
         "latency": store_latency(iterations, user.pk),
-        "stored": bytes_stored(engine, user.pk),
+        "stored": bytes_stored(engine, user.pk + 1),  # a user of its own: an index holding this session only
+        "writes": writes_per_read(engine, reads),
     }
     if floor:
         figures["ping"] = ping_floor(iterations)
@@ -203,10 +289,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--scale", default="", help="Stored-session counts for the scale run, comma-separated.")
     parser.add_argument("--ping", action="store_true", help="Also measure Redis's PING round trip.")
+    parser.add_argument(
+        "--reads", type=int, default=1200, help="Read-only requests, a second apart, for writes per read."
+    )
     parser.add_argument("--result", required=True, help="Write the JSON here (stdout carries the request log).")
     options = parser.parse_args(argv)
     scales = [int(value) for value in options.scale.split(",") if value]
-    figures = measure(options.engine, options.iterations, scales, options.ping)
+    figures = measure(options.engine, options.iterations, scales, options.ping, options.reads)
     Path(options.result).write_text(json.dumps(figures, indent=2))
 
 

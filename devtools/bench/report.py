@@ -22,6 +22,7 @@ def engine_table(results: dict[str, Any]) -> str:
         "add to cart",
         "login",
         "load+save p50/p99 ms",
+        "writes/read",
         "req/s read",
         "req/s write",
         "bytes/session",
@@ -43,6 +44,7 @@ def engine_table(results: dict[str, Any]) -> str:
                 _trips(requests["add_to_cart"]),
                 _trips(requests["login"]),
                 f"{figures['latency']['load_save']['p50_ms']:.3f} / {figures['latency']['load_save']['p99_ms']:.3f}",
+                f"{figures['writes']['writes_per_read']:.3f}" if "writes" in figures else "-",
                 f"{http.get('read_only', {}).get('requests_per_s', '-')}",
                 f"{http.get('modifying', {}).get('requests_per_s', '-')}",
                 f"{figures['stored']['bytes']}",
@@ -87,6 +89,9 @@ def full_report(results: dict[str, Any]) -> str:
             f"Session engines, {results['date']} on {machine['description']}.",
             "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
             engine_table(results),
+            "writes/read: read-only requests of a signed-in shopper, one a second, that wrote anything. "
+            "bytes/session: a signed-in session with 2 cart lines at Redis's default configuration "
+            "(this engine: its hash, device metadata included, and its user's index).",
             f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms. "
             f"Load average at start {_load(results, 'start')}, at end {_load(results, 'end')}.",
             "Scale run (this project's engine):",

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from sessionkeeper.client import get_client as get_redis
+from sessionkeeper.conf import config
+from sessionkeeper.scripts import PRELUDE
+from sessionkeeper.store import SessionStore
 
-from sessiondemo.redis_client import get_redis
-
-POPULATE = (Path(__file__).resolve().parent / "populate.lua").read_text()
+POPULATE = PRELUDE + (Path(__file__).resolve().parent / "populate.lua").read_text()
 CHUNK = 2_000  # sessions per script call: well inside the client's 0.5 s socket timeout
 
 
@@ -23,17 +24,29 @@ def used_memory() -> int:
     return int(get_redis().info("memory")["used_memory"])
 
 
-def populate(first: int, count: int) -> None:
+def session_template(data: dict[str, Any], cart: dict[str, int]) -> list[Any]:
+    """The field, value pairs the engine stores for a signed-in session with ``data`` and ``cart``."""
+    store = SessionStore()
+    store.bind_client(user_agent=BENCH_USER_AGENT, ip="198.51.100.7", instance="bench-1")
+    store._counters = {"cart": dict(cart)}
+    fields, _ = store._encode_all(data)
+    pairs = [item for field, value in fields.items() for item in (field, value)]
+    return pairs + store._user_fields(str(data["_auth_user_id"]))
+
+
+BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def populate(first: int, count: int, template: list[Any]) -> None:
     client = get_redis()
-    now_ms = int(time.time() * 1000)
-    lifetime_ms = (settings.SESSION_ABSOLUTE_TIMEOUT + settings.SESSION_GRACE_PERIOD) * 1000
+    header = SessionStore()._header(config().idle_ms)
     for start in range(first, first + count, CHUNK):
         size = min(CHUNK, first + count - start)
-        client.eval(POPULATE, 0, settings.REDIS_KEY_PREFIX, start, size, now_ms, lifetime_ms)
+        client.eval(POPULATE, 0, *header, config().key_prefix, start, size, *template)
 
 
 def measure_at_scales(
-    scales: list[int], iterations: int, measure: Callable[[], dict[str, Any]]
+    scales: list[int], iterations: int, measure: Callable[[], dict[str, Any]], template: list[Any]
 ) -> list[dict[str, Any]]:
     """Grow the store to each size in turn and measure there; returns one row per size."""
     client = get_redis()
@@ -43,7 +56,7 @@ def measure_at_scales(
     rows = []
     for target in sorted(scales):
         started = time.perf_counter()
-        populate(stored, target - stored)
+        populate(stored, target - stored, template)
         stored = target
         filled_in = time.perf_counter() - started
         figures = measure()

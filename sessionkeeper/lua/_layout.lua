@@ -55,16 +55,29 @@ local function text(value)
     end
     return nil
   end
-  return value -- layout 1's m:uid is stored bare
+  return nil
+end
+
+-- Layout 2 keeps its times as whole seconds in base 36 (six digits until the year 2038+).
+local function base36(number)
+  local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
+  number = math.floor(number)
+  repeat
+    local digit = number % 36
+    text = string.sub(digits, digit + 1, digit + 1) .. text
+    number = (number - digit) / 36
+  until number == 0
+  return text
 end
 
 -- fields: a table name -> value. Returns last seen ms, absolute expiry ms, version; nil when absent.
 local function read_meta(fields)
   local packed = fields[META]
   if packed then
-    local version, seen, absolute = string.match(packed, '^(%d+)|(%d+)|(%-?%d+)')
-    if version then
-      return tonumber(seen) * 1000, tonumber(absolute) * 1000, tonumber(version)
+    local version, seen, absolute = string.match(packed, '^(%d+)|(%w+)|(%w+)$')
+    seen, absolute = tonumber(seen or '', 36), tonumber(absolute or '', 36)
+    if version and seen and absolute then
+      return seen * 1000, absolute * 1000, tonumber(version)
     end
     return nil
   end
@@ -75,9 +88,13 @@ local function read_meta(fields)
   return nil
 end
 
+-- Layout 2's 'u' and layout 1's m:uid hold the user id bare; d:_auth_user_id is codec-encoded.
 local function user_of(fields)
   for _, name in ipairs(USER_FIELDS) do
-    local user = text(fields[name])
+    local user = fields[name]
+    if name == 'd:_auth_user_id' then
+      user = text(user)
+    end
     if user and user ~= '' then
       return user
     end
@@ -141,12 +158,12 @@ end
 -- Write the timing in the layout asked for, dropping the other layout's meta; set the TTL.
 local function write_meta(key, seen, absolute, idle, existing)
   if LAYOUT >= 2 then
-    redis.call('HSET', key, META, string.format('2|%d|%d', math.floor(seen / 1000), math.floor(absolute / 1000)))
+    redis.call('HSET', key, META, '2|' .. base36(seen / 1000) .. '|' .. base36(math.max(absolute, 0) / 1000))
     if existing == 1 then
       local user = redis.call('HGET', key, 'm:uid')
       redis.call('HDEL', key, unpack(V1_META))
       if user and user ~= '' and redis.call('HEXISTS', key, 'd:_auth_user_id') == 0 and redis.call('HEXISTS', key, 'u') == 0 then
-        redis.call('HSET', key, 'u', 's' .. user)
+        redis.call('HSET', key, 'u', user)
       end
     end
   else

@@ -23,7 +23,7 @@ def test_an_anonymous_session_stores_no_device_metadata_and_a_signed_in_one_does
     session["_auth_user_id"] = "7"
     session.save()
     device = get_client().hget(hash_key(session.session_key), layout.DEVICE)
-    assert device == b"198.51.100.4|Firefox 133 on Linux|web-1"
+    assert device == b"198.51.100.4|Firefox 133 on Linux"
 
 
 def test_every_stored_value_fits_redis_default_listpack_limit(store):

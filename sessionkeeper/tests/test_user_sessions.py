@@ -39,7 +39,7 @@ def test_a_users_sessions_are_listed_with_device_address_and_times(store):
     assert "Firefox" in by_digest[session_digest(laptop)].device
     assert "iPhone" in by_digest[session_digest(phone)].device
     assert by_digest[session_digest(phone)].ip == "198.51.100.2"
-    assert by_digest[session_digest(phone)].instance == "web-1"
+    assert by_digest[session_digest(phone)].instance == ""
     assert by_digest[session_digest(phone)].created <= by_digest[session_digest(phone)].last_seen
 
 

@@ -27,6 +27,8 @@ def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
         "1",
         "--scale",
         "50,100",
+        "--reads",
+        "100",
         "--output",
         str(tmp_path),
         stdout=out,
@@ -40,12 +42,16 @@ def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
         assert figures["stored"]["bytes"] > 0, name
         assert figures["http"]["read_only"]["requests_per_s"] > 0, name
         assert figures["http"]["concurrent_adds"]["adds"] == 8, name
+        assert figures["writes"]["reads"] == 100, name
     ours = results["engines"]["redis"]["requests"]
     assert ours["untouched"]["round_trips"] == 0
     assert ours["read_only_signed_in"]["round_trips"] == 1
     assert ours["modifying"]["round_trips"] <= 2
     assert ours["login"]["round_trips"] <= 3
     assert results["engines"]["redis"]["http"]["concurrent_adds"]["kept"] == 8
+    assert results["engines"]["redis"]["writes"]["writes_per_read"] < 0.05
+    assert results["engines"]["django-redis-save-every-request"]["writes"]["writes_per_read"] == 1
+    assert results["engines"]["redis"]["stored"]["bytes"] <= results["engines"]["django-redis"]["stored"]["bytes"]
     assert [row["sessions"] for row in results["scale"]] == [50, 100]
     assert results["ping"]["p50_ms"] > 0
     assert (tmp_path / "bench_sessions.png").stat().st_size > 0

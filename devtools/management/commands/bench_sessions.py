@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from devtools.bench.report import full_report, write_chart, write_json
 from devtools.bench.run import BenchmarkError, Plan, run_benchmark
 
-QUICK = Plan(iterations=300, duration=1.0, adds=200, workers=4, scales=(1_000, 10_000))
+QUICK = Plan(iterations=300, duration=1.0, adds=200, workers=4, scales=(1_000, 10_000), reads=300)
 
 
 def parse_scales(text: str) -> tuple[int, ...]:
@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, help="Seconds per gunicorn throughput run (default 3).")
         parser.add_argument("--adds", type=int, help="Concurrent add-to-cart requests on one session (default 201).")
         parser.add_argument("--workers", type=int, help="gunicorn worker processes (default 4).")
+        parser.add_argument(
+            "--reads", type=int, help="Read-only requests, a second apart, for writes per read (default 1200)."
+        )
 
     def handle(self, *args, **options) -> None:
         plan = self.plan(options)
@@ -55,11 +58,13 @@ class Command(BaseCommand):
     def plan(self, options: dict) -> Plan:
         base = QUICK if options["quick"] else Plan()
         changes = {
-            name: options[name] for name in ("iterations", "duration", "adds", "workers") if options[name] is not None
+            name: options[name]
+            for name in ("iterations", "duration", "adds", "workers", "reads")
+            if options[name] is not None
         }
         if options["scale"]:
             changes["scales"] = parse_scales(options["scale"])
-        for name in ("iterations", "adds", "workers"):
+        for name in ("iterations", "adds", "workers", "reads"):
             if name in changes and changes[name] < 1:
                 raise CommandError(f"--{name} must be at least 1.")
         return Plan(**{**base.__dict__, **changes})
