@@ -247,3 +247,34 @@ def test_production_never_relaxes_the_policy_even_for_a_page_that_looks_like_a_d
 def test_in_debug_the_sites_own_pages_keep_the_strict_policy(site_redis, settings):
     settings.DEBUG = True
     assert Client().get("/")["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_djangos_debug_pages_render_styled_and_scripted_in_chromium_without_a_policy_violation(
+    site_redis, settings, live_server
+):
+    """What a newcomer sees with ./run.sh: the debug 404 and 500 with their styles and scripts running."""
+    from tests.observability.test_ops_page import chromium
+
+    settings.DEBUG = True
+    settings.ROOT_URLCONF = __name__
+    with chromium() as browser:
+        page = browser.new_page()
+        violations: list[str] = []
+        page.on(
+            "console", lambda message: "Content Security Policy" in message.text and violations.append(message.text)
+        )
+        try:
+            assert page.goto(f"{live_server.url}/no/such/page/").status == 404
+            assert page.eval_on_selector("#summary", "e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 204)"
+            assert page.goto(f"{live_server.url}/boom/").status == 500
+            assert page.eval_on_selector("#summary", "e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 204)"
+            assert page.evaluate("() => typeof toggle") == "function", "The debug page's script did not run."
+            shown = "() => [...document.querySelectorAll('ol.pre-context')].filter(e => e.offsetParent).length"
+            before = page.evaluate(shown)
+            page.locator("ol.context-line li[onclick]").first.click()  # the inline handler, allowed by its hash
+            assert page.evaluate(shown) == before + 1, "The frame's handler did not run."
+            assert violations == []
+        finally:
+            page.close()
