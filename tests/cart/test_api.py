@@ -197,7 +197,23 @@ def test_a_change_without_the_csrf_header_is_refused_with_json(api):
     response = api.client.post("/api/cart/items", data=json.dumps({"sku": "TEA-001"}), content_type="application/json")
     assert response.status_code == 403
     assert "X-CSRFToken" in response.json()["error"]
+    assert_one_sentence(response.json()["error"])  # not "(CSRF token missing.)."
     assert cart_of(api)["count"] == 0
+
+
+def test_every_refusal_in_the_api_is_a_sentence_with_one_full_stop(api):
+    refusals = [
+        api.send("PATCH", "/api/cart"),
+        api.send("POST", "/api/cart/items", raw="{not json"),
+        api.send("POST", "/api/cart/items", raw="sku=TEA-001", content_type="text/plain."),
+        api.send("POST", "/api/cart/items", {"sku": "TEA-001", "quantity": "2."}),
+        api.send("POST", "/api/cart/items", {"sku": "NOPE."}),
+        api.send("PUT", "/api/cart/items/TEA-001", {}),
+        api.send("GET", "/api/nope"),
+    ]
+    for response in refusals:
+        assert 400 <= response.status_code < 500
+        assert_one_sentence(response.json()["error"])
 
 
 def test_the_session_endpoint_says_who_and_where(api):
