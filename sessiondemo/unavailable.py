@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.html import escape
 
 RETRY_AFTER_SECONDS = 5
 
@@ -33,19 +32,21 @@ def session_store_unavailable_response(request: HttpRequest, error: Exception | 
     return response
 
 
-def _sentence(request: HttpRequest, title: str, error: Exception, status: int) -> HttpResponse:
+def _sentence(request: HttpRequest, template: str, error: Exception, status: int, **context) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"error": str(error)}, status=status)
-    html = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(error)}</p>"
+    # The site's error page, in its frame; without a request context, as the 503 page.
+    html = render_to_string(template, {"reason": str(error), **context})
     return HttpResponse(html, status=status)
 
 
 def session_too_large_response(request: HttpRequest, error: Exception) -> HttpResponse:
-    return _sentence(request, "Session too large", error, 400)
+    return _sentence(request, "400.html", error, 400)
 
 
 def session_creation_refused_response(request: HttpRequest, error: Exception) -> HttpResponse:
-    response = _sentence(request, "Too many new sessions", error, 429)
-    response["Retry-After"] = str(getattr(error, "retry_after", RETRY_AFTER_SECONDS))
+    retry_after = getattr(error, "retry_after", RETRY_AFTER_SECONDS)
+    response = _sentence(request, "429.html", error, 429, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response

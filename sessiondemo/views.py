@@ -85,11 +85,6 @@ def too_many_requests(request: HttpRequest, retry_after: int, reason: str = "") 
     return response
 
 
-def session_creation_refused(request: HttpRequest, error: Exception) -> HttpResponse:
-    """The session engine's answer when a client creates sessions too fast (its CREATION_REFUSED_RESPONSE)."""
-    return too_many_requests(request, int(getattr(error, "retry_after", 60)), str(error))
-
-
 @csrf_exempt  # it changes nothing, and a POST to a mistyped address deserves the 404, not a CSRF 403
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Any address under /api/ that names no endpoint: JSON, whatever the method (DEBUG or not)."""

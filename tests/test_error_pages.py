@@ -110,13 +110,23 @@ def test_too_many_requests_is_a_429_page_with_retry_after_or_json_under_the_api(
     assert json.loads(api.content)["error"].endswith("try again in 7 s.")
 
 
-def test_the_session_engines_refusal_to_create_a_session_is_the_429_page():
+def test_the_session_engines_refusals_are_the_sites_429_and_400_pages():
+    from sessiondemo.unavailable import session_creation_refused_response, session_too_large_response
+
     class CreationRefused(Exception):
         retry_after = 12
 
-    response = views.session_creation_refused(RequestFactory().get("/"), CreationRefused("Too many new sessions."))
+    response = session_creation_refused_response(RequestFactory().get("/"), CreationRefused("Too many new sessions."))
     assert response.status_code == 429 and response["Retry-After"] == "12"
-    assert "Too many new sessions." in response.content.decode()
+    html = response.content.decode()
+    assert "Too many new sessions." in html and "Try again in 12 seconds." in html
+    assert_in_the_sites_frame(html)
+    response = session_too_large_response(RequestFactory().get("/cart/"), ValueError("This session is too large."))
+    assert response.status_code == 400
+    assert "This session is too large." in response.content.decode()
+    assert_in_the_sites_frame(response.content.decode())
+    api = session_too_large_response(RequestFactory().get("/api/cart"), ValueError("This session is too large."))
+    assert json.loads(api.content) == {"error": "This session is too large."}
 
 
 # --- CSRF ---------------------------------------------------------------------------
