@@ -35,7 +35,7 @@ _lock = threading.Lock()
 
 def get_client() -> RedisClient:
     """The client the engine uses: CLIENT_FACTORY's."""
-    from sessionkeeper.conf import config
+    from sessionkeeper.conf import config  # conf imports this module: import at call time
 
     return config().client_factory()
 

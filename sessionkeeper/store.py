@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase, UpdateError
@@ -29,7 +30,7 @@ from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkeeper import codec, layout, stats
-from sessionkeeper.client import REDIS_FAILURES, RedisClient, get_client
+from sessionkeeper.client import REDIS_FAILURES, RedisClient
 from sessionkeeper.conf import Config, config
 from sessionkeeper.exceptions import (
     CounterLimitError,
@@ -127,6 +128,7 @@ class SessionStore(SessionBase):
         self.user_agent = ""
         self.instance = ""
         self._journal: list[tuple[str, int]] = []
+        self._keyed: tuple[str | None, str] = (None, "")
         self._forget_stored()
 
     # --- what the request tells us about the client ---------------------------------
@@ -375,10 +377,16 @@ class SessionStore(SessionBase):
 
     @property
     def redis(self) -> RedisClient:
-        return get_client()
+        return self.options.client_factory()
 
     def _key(self, session_key: str) -> str:
-        return layout.session_hash_key(self.options.key_prefix, layout.session_digest(session_key))
+        # A load and a save of one request name the same key: hash the cookie once.
+        if session_key != self._keyed[0]:
+            self._keyed = (
+                session_key,
+                layout.session_hash_key(self.options.key_prefix, layout.session_digest(session_key)),
+            )
+        return self._keyed[1]
 
     @property
     def _hash_key(self) -> str:
@@ -410,10 +418,7 @@ class SessionStore(SessionBase):
         ]
 
     def _kept_names(self) -> list[str]:
-        kept = []
-        for name in self.options.keep:
-            kept += [layout.data_field(name, 2), layout.counter_field(name)]
-        return kept
+        return _kept_names(self.options.keep)
 
     def _session_idle_ms(self, data: dict[str, Any], counter_map: str = "") -> int:
         """The signed-in idle timeout once the session holds a login or a kept key; stricter by set_expiry."""
@@ -682,6 +687,14 @@ class RedisCounterMap:
 
     def clear(self, operation_id: str | None = None) -> None:
         self.store.change_counter(self.name, "clear", operation_id=operation_id)
+
+
+@lru_cache(maxsize=8)
+def _kept_names(keep: tuple[str, ...]) -> list[str]:
+    kept = []
+    for name in keep:
+        kept += [layout.data_field(name, 2), layout.counter_field(name)]
+    return kept
 
 
 def _pairs(flat: list[bytes]) -> list[tuple[bytes, bytes]]:
