@@ -78,11 +78,8 @@ class AzureSettings:
     front_door_url_template: str
     readiness_timeout: float
     project_dir: Path
-    key_vault_url_template: str = "https://{vault}.vault.azure.net"
-    # Key Vault's SDK checks that the vault's 401 challenge names a resource the vault's host
-    # belongs to (*.vault.azure.net); only a fake on 127.0.0.1 has reason to turn that off.
-    verify_key_vault_challenge: bool = True
-    role_propagation_timeout: float = 300
+    # How long to wait for App Service to resolve the app's Key Vault references.
+    key_vault_reference_timeout: float = 300
     rotation_grace_seconds: float = 60
 
     @classmethod
@@ -103,10 +100,7 @@ class AzureSettings:
             front_door_url_template=getattr(settings, "AZURE_FRONTDOOR_URL_TEMPLATE", "") or "https://{host}",
             readiness_timeout=float(getattr(settings, "AZURE_READINESS_TIMEOUT", 600)),
             project_dir=Path(settings.BASE_DIR),
-            key_vault_url_template=getattr(settings, "AZURE_KEY_VAULT_URL_TEMPLATE", "")
-            or "https://{vault}.vault.azure.net",
-            verify_key_vault_challenge=bool(getattr(settings, "AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE", True)),
-            role_propagation_timeout=float(getattr(settings, "AZURE_ROLE_PROPAGATION_TIMEOUT", 300)),
+            key_vault_reference_timeout=float(getattr(settings, "AZURE_KEY_VAULT_REFERENCE_TIMEOUT", 300)),
             rotation_grace_seconds=float(getattr(settings, "AZURE_ROTATION_GRACE_SECONDS", 60)),
         )
 
@@ -118,9 +112,6 @@ class AzureSettings:
 
     def front_door_url(self, host: str) -> str:
         return self.front_door_url_template.format(host=host).rstrip("/")
-
-    def key_vault_url(self, vault: str) -> str:
-        return self.key_vault_url_template.format(vault=vault).rstrip("/")
 
 
 class AzureClients:
@@ -136,7 +127,6 @@ class AzureClients:
         self.subscription_id = azure.subscription_id
         self.credential = self._credential()
         self.transport = RequestsTransport()  # one connection pool for every client
-        self._secret_clients: dict[str, Any] = {}
 
     def _credential(self) -> TokenCredential:
         if self.azure.access_token:
@@ -211,21 +201,6 @@ class AzureClients:
     @cached_property
     def authorization(self) -> Any:
         return self._client("authorization")
-
-    def secrets(self, vault: str) -> Any:
-        """The vault's data plane; it asks for its own token scope through the 401 challenge."""
-        from azure.keyvault.secrets import SecretClient
-
-        if vault not in self._secret_clients:
-            self._secret_clients[vault] = SecretClient(
-                self.azure.key_vault_url(vault),
-                self.credential,
-                transport=self.transport,
-                retry_total=self.azure.retry_total,
-                retry_backoff_factor=self.azure.retry_backoff_factor,
-                verify_challenge_resource=self.azure.verify_key_vault_challenge,
-            )
-        return self._secret_clients[vault]
 
     def http(self) -> HttpSession:
         return HttpSession(self.credential, self.azure)

@@ -75,15 +75,13 @@ def explain(step: str, error: Exception) -> str:
             "Request more quota for this region (Azure portal, Quotas) or choose another --location or SKU, then run again."
         )
     if isinstance(error, ResourceExistsError) or status == 409:
-        return (
-            f"A name is already taken while {step}: {message}. "
-            "Names of web apps, Redis and PostgreSQL servers are global; pick another --name-suffix "
-            "(or delete the other resource) and run the command again."
-        )
+        return explain_conflict(step, code, message)
     if status == 403:
         return (
             f"Azure denied permission while {step}: {message}. "
-            "Ask for the Contributor role on the subscription or resource group, then run the command again."
+            "Everything provision_azure makes needs the Contributor role on the subscription or resource group "
+            "(Owner only to let Key Vault use Azure RBAC; without it the vault uses access policies). "
+            "Ask for Contributor, then run the command again."
         )
     if status == 429:
         return f"Azure throttled the requests while {step}: {message}.{_retry_after(error)} Wait a minute and run the command again."
@@ -97,6 +95,48 @@ def explain(step: str, error: Exception) -> str:
     if status >= 500:
         return f"Azure had an internal error ({status}) while {step}: {message}. Wait a few minutes; {RERUN[0].lower()}{RERUN[1:]}"
     return f"Azure rejected the request ({status} {code}) while {step}: {message}. Fix the cause above and run the command again."
+
+
+# Codes and words Azure answers a 409 with, by what they mean. Sources: Key Vault's
+# VaultAlreadyExists and its ConflictError for a soft-deleted vault ("... already exists in
+# deleted state ...": Azure/azure-powershell#15115, alan-turing-institute/data-safe-haven#2523);
+# RoleAssignmentExists ("The role assignment already exists."); AnotherOperationInProgress and
+# "is busy processing a previous update request" for an operation still running.
+BUSY_CODES = {"anotheroperationinprogress", "operationinprogress", "resourcebusy", "serverbusy", "conflictingoperation"}
+BUSY_WORDS = ("in progress", "busy", "another operation", "is updating", "is being")
+
+
+def explain_conflict(step: str, code: str, message: str) -> str:
+    """A 409 for what it is: a soft-deleted vault, a role already assigned, work in progress, or a name taken."""
+    lowered = message.lower()
+    if "deleted state" in lowered or "soft-deleted" in lowered or "soft deleted" in lowered:
+        return (
+            f"A soft-deleted Key Vault still holds the name while {step}: {message}. A deleted vault keeps its name "
+            "until it is purged: run `manage.py teardown_azure` (it purges this environment's vaults) or "
+            "`az keyvault purge --name <vault>`, or bring it back with `az keyvault recover --name <vault>`, "
+            "then run the command again."
+        )
+    if code == "VaultAlreadyExists":
+        return (
+            f"The Key Vault name is already taken in Azure while {step}: {message}. Vault names are global; "
+            "pick another --name-suffix and run the command again."
+        )
+    if code == "RoleAssignmentExists":
+        return (
+            f"The role is already assigned, under another assignment, while {step}: {message}. "
+            "Nothing needs granting; delete the other assignment (az role assignment list --scope <vault id>) if you "
+            "want provision_azure to own it, then run the command again."
+        )
+    if code.lower() in BUSY_CODES or any(words in lowered for words in BUSY_WORDS):
+        return (
+            f"Azure is still busy with an earlier operation while {step}: {message}. "
+            "Wait a few minutes for it to finish (the portal shows it), then run the command again."
+        )
+    return (
+        f"A name is already taken while {step}: {message}. "
+        "Names of web apps, Redis, Key Vaults and PostgreSQL servers are global; pick another --name-suffix "
+        "(or delete the other resource) and run the command again."
+    )
 
 
 @contextmanager

@@ -1,9 +1,9 @@
 """The Azure deployment as plain data: what to create, named how, with which SKUs and settings.
 
 Nothing here talks to Azure. ``build_plan`` turns the command's options and the state
-file into a ``DeploymentPlan``; the modules in ``provisioning.services`` turn their part
-of it into request bodies and SDK calls, ``--dry-run`` prints it, and the cost table
-prices it.
+file into a ``DeploymentPlan``, checking every name and SKU first; the modules in
+``provisioning.services`` turn their part of it into request bodies and SDK calls,
+``--dry-run`` prints it, and the cost table prices it.
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from provisioning import catalogue, naming
+from provisioning.alerting import AlertRule, DiagnosticPlan
 from provisioning.errors import ProvisioningError
+from provisioning.redis_products import REDIS_PRODUCTS, CacheForRedis, ManagedRedis, RedisProduct
 
-RedisProduct = Literal["managed", "cache"]
+__all__ = ["AlertRule", "DiagnosticPlan", "RedisProduct"]
+
 # The same words as the app's REDIS_AUTH setting.
 RedisAuth = Literal["password", "entra"]
+# How the web apps are let into Key Vault: Azure RBAC role assignments, or vault access
+# policies (which Contributor may write); "auto" picks at run time (provisioning/services/key_vault.py).
+KeyVaultMode = Literal["rbac", "access-policy"]
+KeyVaultAuth = Literal["auto", "rbac", "access-policy"]
 
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,11}")
 PYTHON_VERSION = "3.11"
@@ -44,6 +52,8 @@ class Names:
     web_app: str
     action_group: str
     key_vault: str = ""
+    key_vault_private_endpoint: str = ""
+    key_vault_dns_zone: str = "privatelink.vaultcore.azure.net"
 
 
 @dataclass(frozen=True)
@@ -104,24 +114,29 @@ class RedisPlan:
     patch_window: str = "PT5H"
 
     @property
+    def spec(self) -> ManagedRedis | CacheForRedis:
+        """The product's own data: resource type, endpoints, SKUs, what is watched, what it lacks."""
+        return REDIS_PRODUCTS[self.product]
+
+    @property
     def resource_type(self) -> str:
-        return "Microsoft.Cache/redisEnterprise" if self.product == "managed" else "Microsoft.Cache/redis"
+        return self.spec.resource_type
 
     @property
     def private_link_group(self) -> str:
-        return "redisEnterprise" if self.product == "managed" else "redisCache"
+        return self.spec.private_link_group
 
     @property
     def private_dns_zone(self) -> str:
-        return "privatelink.redis.azure.net" if self.product == "managed" else "privatelink.redis.cache.windows.net"
+        return self.spec.private_dns_zone
 
     @property
     def display_name(self) -> str:
-        return "Azure Managed Redis" if self.product == "managed" else "Azure Cache for Redis"
+        return self.spec.display_name
 
     @property
     def tls_port(self) -> int:
-        return self.port if self.product == "managed" else 6380
+        return self.spec.tls_port
 
     @property
     def passwordless(self) -> bool:
@@ -129,21 +144,11 @@ class RedisPlan:
 
     @property
     def oss_cluster(self) -> bool:
-        return self.product == "managed" and self.clustering_policy == "OSSCluster"
+        return self.clustering_policy == "OSSCluster" and isinstance(self.spec, ManagedRedis)
 
     def unsupported_tunings(self) -> list[str]:
         """What the recipe asks for that this product has no setting for, said plainly."""
-        if self.product == "managed":
-            return [
-                "maxmemory-reserved and maxfragmentationmemory-reserved do not exist on Azure Managed Redis; "
-                "memory reservation is managed by the service.",
-                "Patch schedules do not exist on Azure Managed Redis; the service patches itself "
-                "(deferUpgrade is its only control).",
-            ]
-        return [
-            "Clustering policy and client protocol are Azure Managed Redis settings; Azure Cache for Redis "
-            "Standard is one primary and one replica, reached over TLS on port 6380.",
-        ]
+        return self.spec.unsupported_tunings()
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,13 @@ class KeyVaultPlan:
     """The vault that holds REDIS_URL (with its key), SECRET_KEY and DATABASE_URL for the web apps' Key Vault references."""
 
     sku: str = "standard"
-    # Access by Azure RBAC role assignments, not vault access policies.
-    rbac_authorization: bool = True
+    # RBAC role assignments or access policies for the web apps; see KeyVaultAuth.
+    auth: KeyVaultAuth = "auto"
+    # Reached only through its private endpoint, as Redis and PostgreSQL are. provision_azure
+    # writes secrets through Resource Manager (Microsoft.KeyVault/vaults/secrets), which the
+    # vault's network rules do not apply to, so the deployer needs no network path to it.
+    public_network_access: str = "Disabled"
+    private_link_group: str = "vault"
     # Soft delete cannot be turned off; 7 days is the shortest retention. Purge protection
     # is left off (once on, it can never be turned off) so teardown_azure can purge the vault
     # and the next provisioning can reuse its name.
@@ -162,6 +172,8 @@ class KeyVaultPlan:
     database_url_secret: str = "database-url"
     # "Key Vault Secrets User": read secret contents, nothing else (a built-in role, same id in every tenant).
     secrets_user_role: str = "4633458b-17de-408a-b874-0445c86b69e6"
+    # What an access policy gives each web app: read a secret, as Key Vault Secrets User does.
+    secret_permissions: tuple[str, ...] = ("get",)
 
     def redis_secret(self, region: Region) -> str:
         return "redis-url" if region.primary else f"redis-url-{region.location}"
@@ -179,41 +191,21 @@ class PostgresPlan:
 
 @dataclass(frozen=True)
 class WebPlan:
-    sku: str = "S1"
-    tier: str = "Standard"
+    # Basic B1, the recipe's App Service plan: VNet integration, health check and always on,
+    # up to 3 instances. --web-sku S1 for up to 10 (provisioning/catalogue.py).
+    sku: str = "B1"
     instances: int = 2
     python_version: str = PYTHON_VERSION
     startup_command: str = STARTUP_COMMAND
     health_check_path: str = HEALTH_CHECK_PATH
 
     @property
+    def tier(self) -> str:
+        return catalogue.app_service_sku(self.sku).tier
+
+    @property
     def linux_fx_version(self) -> str:
         return f"PYTHON|{self.python_version}"
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    """A metric alert on Redis; ``metric`` is the product's own REST name for it."""
-
-    name: str
-    description: str
-    metric: str
-    aggregation: str
-    threshold: float
-    severity: int = 2
-    operator: str = "GreaterThan"
-    window: str = "PT5M"
-    frequency: str = "PT1M"
-
-    def name_in(self, region: Region) -> str:
-        return self.name if region.primary else f"{self.name}-{region.location}"
-
-
-@dataclass(frozen=True)
-class DiagnosticPlan:
-    name: str
-    target: Literal["redis", "redis_database", "web_app"]
-    log_categories: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -226,28 +218,6 @@ class CostLine:
     @property
     def monthly_usd(self) -> float:
         return round(self.quantity * self.monthly_usd_each, 2)
-
-
-# Pay-as-you-go list prices (USD per month, East US, 730 hours), rounded: an estimate to
-# check against https://azure.microsoft.com/pricing/calculator/, not a quote.
-MONTHLY_PRICES = {
-    "MemoryOptimized_M10": 248.20,
-    "Balanced_B5": 124.10,
-    "Standard_C1": 100.74,
-    "Standard_C0": 40.15,
-    "S1": 69.35,
-    "P0v3": 62.05,
-    "Standard_B1ms": 12.41,
-    "postgres_storage_gb": 0.115,
-    "private_endpoint": 7.30,
-    "private_dns_zone": 0.50,
-    "metric_alert": 0.10,
-    "log_analytics_gb": 2.76,
-    "front_door_standard": 35.00,
-    "global_peering_gb": 0.035,
-}
-ASSUMED_LOG_GB_PER_MONTH = 2
-ASSUMED_PEERING_GB_PER_MONTH = 10
 
 
 @dataclass(frozen=True)
@@ -353,6 +323,9 @@ class DeploymentPlan:
     def key_vault_id(self) -> str:
         return self.resource_id("Microsoft.KeyVault/vaults", self.names.key_vault)
 
+    def postgres_id(self) -> str:
+        return self.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", self.names.postgres)
+
     def workspace_id(self) -> str:
         return self.resource_id("Microsoft.OperationalInsights/workspaces", self.names.workspace)
 
@@ -366,37 +339,33 @@ class DeploymentPlan:
     # --- money -------------------------------------------------------------------
     def costs(self) -> list[CostLine]:
         regions = len(self.regions or (self.location,))
-        redis_price = MONTHLY_PRICES.get(self.redis.sku, 0.0)
+        web = catalogue.app_service_sku(self.web.sku)
+        price = catalogue.price
         lines = [
-            CostLine(f"{self.redis.display_name}", self.redis.sku, regions, redis_price),
-            CostLine(
-                "App Service plan (Linux)",
-                self.web.sku,
-                self.web.instances * regions,
-                MONTHLY_PRICES.get(self.web.sku, 0.0),
-            ),
-            CostLine("PostgreSQL flexible server", self.postgres.sku, 1, MONTHLY_PRICES.get(self.postgres.sku, 0.0)),
-            CostLine("PostgreSQL storage (GB)", "P4", self.postgres.storage_gb, MONTHLY_PRICES["postgres_storage_gb"]),
-            CostLine("Private endpoint", "Standard", regions, MONTHLY_PRICES["private_endpoint"]),
-            CostLine("Private DNS zone", "Standard", 2, MONTHLY_PRICES["private_dns_zone"]),
-            CostLine("Metric alert rule", "Standard", len(self.alerts) * regions, MONTHLY_PRICES["metric_alert"]),
+            CostLine(self.redis.display_name, self.redis.sku, regions, self.redis.spec.monthly_usd(self.redis.sku)),
+            CostLine("App Service plan (Linux)", self.web.sku, self.web.instances * regions, web.monthly_usd),
+            CostLine("PostgreSQL flexible server", self.postgres.sku, 1, price(self.postgres.sku)),
+            CostLine("PostgreSQL storage (GB)", "P4", self.postgres.storage_gb, price("postgres_storage_gb")),
+            # One for Redis in each region, one for the Key Vault.
+            CostLine("Private endpoint", "Standard", regions + 1, price("private_endpoint")),
+            # Redis, PostgreSQL and Key Vault.
+            CostLine("Private DNS zone", "Standard", 3, price("private_dns_zone")),
+            CostLine("Metric alert rule", "Standard", len(self.alerts) * regions, price("metric_alert")),
             CostLine(
                 "Log Analytics ingestion (GB, assumed)",
                 "PerGB2018",
-                ASSUMED_LOG_GB_PER_MONTH,
-                MONTHLY_PRICES["log_analytics_gb"],
+                catalogue.ASSUMED_LOG_GB_PER_MONTH,
+                price("log_analytics_gb"),
             ),
         ]
         if self.front_door is not None:
             lines += [
-                CostLine(
-                    "Front Door Standard (base fee)", self.front_door.sku, 1, MONTHLY_PRICES["front_door_standard"]
-                ),
+                CostLine("Front Door Standard (base fee)", self.front_door.sku, 1, price("front_door_standard")),
                 CostLine(
                     "VNet peering traffic (GB, assumed)",
                     "Global",
-                    ASSUMED_PEERING_GB_PER_MONTH,
-                    MONTHLY_PRICES["global_peering_gb"],
+                    catalogue.ASSUMED_PEERING_GB_PER_MONTH,
+                    price("global_peering_gb"),
                 ),
             ]
         return lines
@@ -415,6 +384,14 @@ class DeploymentPlan:
             "needs Azure's force-link, which this command does not do. Tear down first, or start a new environment.",
         ]
 
+    def notes(self) -> list[str]:
+        """Everything the plan and the run say besides the resources: notices, gaps, what going global changes."""
+        spec = self.redis.spec
+        return [*spec.notices(), *self.redis.unsupported_tunings(), *spec.missing_alerts(), *self.global_notes()]
+
+    def sizing(self) -> str:
+        return self.redis.spec.sizing(self.redis.sku)
+
     def monthly_total(self) -> float:
         return round(sum(line.monthly_usd for line in self.costs()), 2)
 
@@ -422,7 +399,9 @@ class DeploymentPlan:
         data = asdict(self)
         data["tags"] = self.tags
         data["unsupported_tunings"] = self.redis.unsupported_tunings()
+        data["notes"] = self.notes()
         data["global_notes"] = self.global_notes()
+        data["redis_sizing"] = self.sizing()
         data["costs"] = [{**asdict(line), "monthly_usd": line.monthly_usd} for line in self.costs()]
         data["monthly_total_usd"] = self.monthly_total()
         return data
@@ -435,30 +414,39 @@ def access_policy_assignment_name(principal_id: str) -> str:
     return "webapp" + principal_id.replace("-", "")
 
 
-def redis_alerts(product: RedisProduct) -> tuple[AlertRule, ...]:
-    """The recipe's two alerts plus load and memory, in each product's metric names.
-
-    Azure Cache for Redis (Microsoft.Cache/redis) and Azure Managed Redis
-    (Microsoft.Cache/redisEnterprise) both publish cachemisses, errors, serverLoad and
-    usedmemorypercentage, but in different metric namespaces; the namespace is the
-    alert's scope type, set in services/alerts.py.
-    """
-    return (
-        AlertRule("HighCacheMissRate", "Cache misses above 100 in 5 minutes", "cachemisses", "Total", 100),
-        AlertRule("RedisConnectionErrors", "Redis errors above 10 in 5 minutes", "errors", "Total", 10),
-        AlertRule("HighServerLoad", "Redis server load above 80%", "serverLoad", "Maximum", 80),
-        AlertRule("HighMemoryUsage", "Redis used memory above 85%", "usedmemorypercentage", "Maximum", 85),
+def web_diagnostics() -> DiagnosticPlan:
+    return DiagnosticPlan(
+        "WebAppDiagnostics",
+        "web_app",
+        log_categories=("AppServiceHTTPLogs", "AppServiceConsoleLogs"),
+        metric_categories=("AllMetrics",),
     )
 
 
-def diagnostics_for(product: RedisProduct) -> tuple[DiagnosticPlan, ...]:
-    redis = (
-        DiagnosticPlan("RedisSessionDiagnostics", "redis_database", ("ConnectionEvents",))
-        if product == "managed"
-        else DiagnosticPlan("RedisSessionDiagnostics", "redis", ("ConnectedClientList",))
-    )
-    web = DiagnosticPlan("WebAppDiagnostics", "web_app", ("AppServiceHTTPLogs", "AppServiceConsoleLogs"))
-    return (redis, web)
+def check_names(names: Names, regions: tuple[str, ...], redis: RedisPlan) -> None:
+    """Every name against its resource's rule, all at once: one sentence naming each rule broken."""
+    pairs = [
+        ("resource group", names.resource_group),
+        ("Log Analytics workspace", names.workspace),
+        ("PostgreSQL server", names.postgres),
+        ("Key Vault", names.key_vault),
+    ]
+    for index, location in enumerate(regions):
+        regional = "" if index == 0 else f"-{location}"
+        pairs += [
+            ("virtual network", names.virtual_network + regional),
+            (redis.spec.name_rule, names.redis + regional),
+            ("App Service plan", names.app_service_plan + regional),
+            ("web app", names.web_app + regional),
+        ]
+    broken = naming.broken_rules(pairs)
+    if broken:
+        raise ProvisioningError(
+            "Azure would refuse these names: "
+            + "; ".join(broken)
+            + ". Choose an --environment (and --name-suffix) of letters and digits with single hyphens, "
+            "short enough for every name."
+        )
 
 
 def build_plan(
@@ -475,12 +463,15 @@ def build_plan(
     alert_email: str = "",
     resource_group: str | None = None,
     regions: tuple[str, ...] = (),
+    key_vault_auth: KeyVaultAuth = "auto",
+    web_sku: str = "B1",
 ) -> DeploymentPlan:
     """The whole plan from the command's options; ``suffix`` keeps global names unique and stable.
 
     Two or more ``regions`` make a global deployment: the first is primary and sets the
     location; Front Door goes in front, and the regions' Managed Redis databases join
-    one active geo-replication group.
+    one active geo-replication group. Every name and SKU is checked here, before anything
+    is sent, so a plan that Azure would refuse never reaches Azure.
     """
     if not ENVIRONMENT_NAME.fullmatch(environment):
         raise ProvisioningError(
@@ -494,9 +485,19 @@ def build_plan(
             "Sessions shared across regions need Azure Managed Redis active geo-replication; "
             "drop --redis-product cache, or deploy to one region."
         )
+    spec = REDIS_PRODUCTS[redis_product]
+    sku = redis_sku or spec.default_sku(len(regions))
+    spec.check_sku(sku, len(regions))
+    web = catalogue.app_service_sku(web_sku)
+    if instances > web.max_instances:
+        raise ProvisioningError(
+            f"App Service {web.tier} ({web.name}) runs at most {web.max_instances} instances, not {instances}. "
+            "Choose --web-sku S1 (up to 10), or fewer --instances."
+        )
     stem = f"sessiondemo-{environment}"
     redis_name = f"redis-{stem}-{suffix}"
     postgres_name = f"psql-{stem}-{suffix}"
+    key_vault = f"kv-{environment}-{suffix}"
     names = Names(
         resource_group=resource_group or f"rg-{stem}",
         workspace=f"log-{stem}-{suffix}",
@@ -508,9 +509,7 @@ def build_plan(
         redis=redis_name,
         redis_database="default",
         redis_private_endpoint=f"pe-{redis_name}",
-        redis_dns_zone="privatelink.redis.azure.net"
-        if redis_product == "managed"
-        else "privatelink.redis.cache.windows.net",
+        redis_dns_zone=spec.private_dns_zone,
         postgres=postgres_name,
         postgres_database="sessiondemo",
         postgres_dns_zone=f"{postgres_name}.private.postgres.database.azure.com",
@@ -518,12 +517,13 @@ def build_plan(
         web_app=f"app-{stem}-{suffix}",
         action_group=f"ag-{stem}",
         # Vault names are global and at most 24 characters: kv-<12>-<6> fits.
-        key_vault=f"kv-{environment}-{suffix}",
+        key_vault=key_vault,
+        key_vault_private_endpoint=f"pe-{key_vault}",
     )
-    if redis_product == "managed":
+    if isinstance(spec, ManagedRedis):
         redis = RedisPlan(
             product="managed",
-            sku=redis_sku or "MemoryOptimized_M10",
+            sku=sku,
             auth=redis_auth,
             clustering_policy=clustering_policy,
             # Active geo-replication accepts no other eviction policy.
@@ -532,7 +532,7 @@ def build_plan(
     else:
         redis = RedisPlan(
             product="cache",
-            sku=redis_sku or "Standard_C1",
+            sku=sku,
             auth=redis_auth,
             redis_configuration={
                 "maxmemory-policy": "allkeys-lru",
@@ -542,6 +542,7 @@ def build_plan(
                 **({"aad-enabled": "true"} if redis_auth == "entra" else {}),
             },
         )
+    check_names(names, regions, redis)
     return DeploymentPlan(
         environment=environment,
         subscription_id=subscription_id,
@@ -549,12 +550,13 @@ def build_plan(
         names=names,
         redis=redis,
         postgres=PostgresPlan(),
-        web=WebPlan(instances=instances),
+        web=WebPlan(sku=web_sku, instances=instances),
         alert_email=alert_email,
-        alerts=redis_alerts(redis_product),
-        diagnostics=diagnostics_for(redis_product),
+        alerts=spec.alerts(),
+        diagnostics=(*spec.diagnostics(redis.passwordless), web_diagnostics()),
         regions=regions,
         front_door=FrontDoorPlan(profile=f"afd-{stem}-{suffix}", endpoint=f"{stem}-{suffix}")
         if len(regions) > 1
         else None,
+        key_vault=KeyVaultPlan(auth=key_vault_auth),
     )

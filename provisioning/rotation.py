@@ -25,7 +25,7 @@ from provisioning.errors import ProvisioningError, azure_errors
 from provisioning.plan import DeploymentPlan, Region
 from provisioning.provision import plan_from_state, redis_url
 from provisioning.reporting import Reporter
-from provisioning.services import key_vault, redis_cache, redis_managed, web
+from provisioning.services import key_vault, redis, web
 from provisioning.services.base import Context, rest_shape
 
 
@@ -78,10 +78,7 @@ def move_app(context: Context, region: Region, which: str, pin: bool) -> None:
 
 def regenerate(context: Context, region: Region, which: str) -> None:
     with azure_errors(f"regenerating the {which} key of Redis {region.names.redis}"):
-        if context.plan.redis.product == "managed":
-            redis_managed.regenerate_access_key(context, region, which)
-        else:
-            redis_cache.regenerate_access_key(context, which)
+        redis.for_plan(context.plan).regenerate_access_key(context, region, which)
 
 
 def learn_facts(context: Context) -> None:
@@ -92,11 +89,8 @@ def learn_facts(context: Context) -> None:
     context.facts["key_vault_uri"] = str((vault.get("properties") or {}).get("vaultUri", "")).rstrip("/")
     for region in plan.region_plans():
         with azure_errors(f"reading Redis {region.names.redis}"):
-            if plan.redis.product == "managed":
-                redis = context.clients.redis_enterprise.redis_enterprise.get(context.group, region.names.redis)
-            else:
-                redis = context.clients.redis_cache.redis.get(context.group, region.names.redis)
-        context.facts[f"redis_host:{region.location}"] = (rest_shape(redis).get("properties") or {}).get("hostName", "")
+            found = redis.for_plan(plan).read(context, region)
+        context.facts[f"redis_host:{region.location}"] = (found.get("properties") or {}).get("hostName", "")
 
 
 def rotate(reporter: Reporter, environment: str, dry_run: bool) -> str:
@@ -122,6 +116,7 @@ def rotate(reporter: Reporter, environment: str, dry_run: bool) -> str:
             reporter.line(f"  ({label}) {description} ...")
             step()
             reporter.line(f"  ({label}) done at {time.monotonic() - started:.1f}s")
+    state.save()  # keeps the secrets' digest key, if this run made it
     return (
         f"Redis keys of environment {environment} rotated in {time.monotonic() - started:.1f}s: "
         "the site runs on the new primary key and both old keys are dead."

@@ -35,6 +35,8 @@ PLAN_OPTIONS = (
     "alert_email",
     "resource_group",
     "name_suffix",
+    "key_vault_auth",
+    "web_sku",
 )
 
 
@@ -64,41 +66,50 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
     """The whole plan, line by line, and what it costs: nothing is sent."""
     where = ", ".join(plan.regions) if plan.is_global else plan.location
     reporter.heading(f"Plan for environment {plan.environment} in {where} (dry run: nothing is sent to Azure)")
+    for note in plan.redis.spec.notices():
+        reporter.note(note)
     for number, item in enumerate(desired_resources(plan), start=1):
         reporter.line(f"{number:>3}. {item.title}: {item.name}  [{item.resource_type} @ {item.api_version}]")
         reporter.line(f"       id: {item.resource_id}")
         for key, value in _flatten(item.body):
             reporter.line(f"       {key} = {value}")
     vault = plan.names.key_vault
-    secrets = [plan.key_vault.secret_key_secret, plan.key_vault.database_url_secret]
+    references = "SECRET_KEY and DATABASE_URL" if plan.redis.passwordless else "REDIS_URL, SECRET_KEY and DATABASE_URL"
     if plan.redis.passwordless:
         reporter.line(
-            f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, and DATABASE_URL with the database password)."
+            "  Redis access keys are off: REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis."
         )
-        reporter.line(
-            "        Redis access keys are off: REDIS_URL holds no password, REDIS_AUTH=entra, and the web app's identity signs in to Redis."
-        )
-        references = "SECRET_KEY and DATABASE_URL"
-    else:
-        secrets += [plan.key_vault.redis_secret(r) for r in plan.region_plans()]
-        reporter.line(
-            f"  Then: Key Vault {vault} gets secrets {', '.join(secrets)} (SECRET_KEY, DATABASE_URL with the database password,"
-        )
-        reporter.line("        and REDIS_URL with the primary key).")
-        references = "REDIS_URL, SECRET_KEY and DATABASE_URL"
-    reporter.line(f"        The web app's app settings are merged ({references} as Key Vault references, REDIS_AUTH,")
-    reporter.line("        REDIS_CLUSTER, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
+    reporter.line(f"  The web app's app settings are merged ({references} as Key Vault references, REDIS_AUTH,")
+    reporter.line("  REDIS_CLUSTER, DEBUG, DJANGO_SETTINGS_MODULE, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,")
     reporter.line(
-        "        APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept."
+        "  APPLICATIONINSIGHTS_CONNECTION_STRING, SCM_DO_BUILD_DURING_DEPLOYMENT); existing settings are kept. Then the run"
+    )
+    reporter.line(
+        "  waits until App Service reports every Key Vault reference Resolved, restarting the app once if needed."
+    )
+    reporter.line("")
+    reporter.line("Who may read the Key Vault:")
+    reporter.line(f"  {_key_vault_mode(plan)}")
+    reporter.line(
+        f"  Secrets are written through Resource Manager; Key Vault {vault} takes no public traffic (private endpoint only)."
     )
     reporter.note(
         f"Key Vault {vault} keeps deleted secrets and itself for {plan.key_vault.soft_delete_retention_days} days (soft delete); "
         "purge protection stays off so teardown_azure can purge it and the name can be used again."
     )
-    for tuning in plan.redis.unsupported_tunings():
-        reporter.note(tuning)
-    for note in plan.global_notes():
-        reporter.note(note)
+    reporter.line("")
+    reporter.line("Alerts (each region's Redis; in Azure Monitor's metric names for the product):")
+    for rule in plan.alerts:
+        reporter.line(f"  {rule.name}: {rule.meaning} [{rule.metric}, {rule.aggregation} > {rule.threshold:g}]")
+    reporter.line("Diagnostic settings (to the Log Analytics workspace):")
+    for diagnostic in plan.diagnostics:
+        categories = ", ".join((*diagnostic.log_categories, *diagnostic.metric_categories))
+        reporter.line(f"  {diagnostic.name} on the {diagnostic.target.replace('_', ' ')}: {categories}")
+    for note in plan.notes():
+        if note not in plan.redis.spec.notices():
+            reporter.note(note)
+    reporter.line("")
+    reporter.line(f"Redis size: {plan.sizing()}")
     rows = [
         (line.item, line.sku, str(line.quantity), f"{line.monthly_usd_each:.2f}", f"{line.monthly_usd:.2f}")
         for line in plan.costs()
@@ -106,9 +117,23 @@ def describe_plan(plan: DeploymentPlan, reporter: Reporter) -> None:
     rows.append(("Total (estimate)", "", "", "", f"{plan.monthly_total():.2f}"))
     reporter.line("")
     reporter.line(
-        "Monthly cost estimate (USD, pay-as-you-go list prices, East US; check the Azure pricing calculator):"
+        "Monthly cost estimate (USD, pay-as-you-go list prices; sources in provisioning/catalogue.py; "
+        "check the Azure pricing calculator):"
     )
     reporter.line(table(rows, ("Item", "SKU", "Qty", "Each", "Monthly")))
+
+
+def _key_vault_mode(plan: DeploymentPlan) -> str:
+    asked = plan.key_vault.auth
+    if asked == "rbac":
+        return "Azure RBAC (--key-vault-auth rbac): the web apps get Key Vault Secrets User; you need Owner or User Access Administrator."
+    if asked == "access-policy":
+        return "Access policies (--key-vault-auth access-policy): the web apps may get secrets; Contributor is enough."
+    return (
+        "Decided at run time (--key-vault-auth auto): Azure RBAC if Azure says you may assign roles "
+        "(Microsoft.Authorization/roleAssignments/write), else access policies, which Contributor may write. "
+        "The plan above shows RBAC."
+    )
 
 
 def plan_document(plan: DeploymentPlan) -> dict[str, Any]:

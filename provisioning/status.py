@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from provisioning.errors import explain
 from provisioning.plan import DeploymentPlan, Region
+from provisioning.services import key_vault, redis, web
 from provisioning.services.base import Context, rest_shape
 from provisioning.services.diagnostics import API_VERSION as DIAGNOSTICS_API_VERSION
 from provisioning.services.diagnostics import diagnostic_setting_id
@@ -34,21 +35,9 @@ def _in(region: Region, plan: DeploymentPlan, name: str) -> str:
 def check_redis(context: Context, region: Region) -> list[Check]:
     plan = context.plan
     names = region.names
-    if plan.redis.product == "managed":
-        client = context.clients.redis_enterprise
-        cluster = _properties(client.redis_enterprise.get(context.group, names.redis))
-        database = _properties(client.databases.get(context.group, names.redis, names.redis_database))
-        state, host, port = cluster.get("provisioningState"), cluster.get("hostName"), database.get("port")
-        state = (
-            state
-            if database.get("provisioningState") == "Succeeded"
-            else f"{state} (database {database.get('provisioningState')})"
-        )
-        keys_off = database.get("accessKeysAuthentication") == "Disabled"
-    else:
-        cache = _properties(context.clients.redis_cache.redis.get(context.group, names.redis))
-        state, host, port = cache.get("provisioningState"), cache.get("hostName"), cache.get("sslPort")
-        keys_off = cache.get("disableAccessKeyAuthentication") is True
+    service = redis.for_plan(plan)
+    found = service.status(service.read(context, region))
+    state, host, port, keys_off = found["state"], found["host"], found["port"], found["keys_off"]
     checks = [
         Check(
             _in(region, plan, "Redis provisioning state"),
@@ -67,7 +56,7 @@ def check_redis(context: Context, region: Region) -> list[Check]:
         ),
     ]
     if plan.is_global:
-        geo = database.get("geoReplication") or {}
+        geo = found["geo_replication"]
         linked = geo.get("linkedDatabases") or []
         joined = len(linked) == len(plan.regions)
         checks.append(
@@ -80,17 +69,90 @@ def check_redis(context: Context, region: Region) -> list[Check]:
     return checks
 
 
+def _endpoint_state(context: Context, endpoint: str) -> str:
+    """The connection state of a private endpoint: Approved when the resource accepted it."""
+    try:
+        found = _properties(context.clients.network.private_endpoints.get(context.group, endpoint))
+    except ResourceNotFoundError:
+        return "missing"
+    connections = found.get("privateLinkServiceConnections") or []
+    states = {
+        str(((c.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status"))
+        for c in connections
+    }
+    return ", ".join(sorted(states)) or "no connection"
+
+
 def check_key_vault(context: Context) -> list[Check]:
-    vault = _properties(context.clients.key_vault.vaults.get(context.group, context.plan.names.key_vault))
-    rbac = vault.get("enableRbacAuthorization") is True
-    return [
+    """The vault, who it lets in and how (and why), and that only its private endpoint reaches it."""
+    plan = context.plan
+    vault = _properties(context.clients.key_vault.vaults.get(context.group, plan.names.key_vault))
+    mode = "rbac" if vault.get("enableRbacAuthorization") is True else "access-policy"
+    kept = context.state.data.get("key_vault_auth") or {}
+    why = f" ({kept['reason']})" if kept.get("mode") == mode and kept.get("reason") else ""
+    checks = [
         Check(
             "Key Vault",
-            rbac and vault.get("provisioningState") == "Succeeded",
-            f"{context.plan.names.key_vault}: {vault.get('provisioningState')}, "
-            f"{'RBAC authorization' if rbac else 'access policies, not RBAC'}",
+            vault.get("provisioningState") == "Succeeded",
+            f"{plan.names.key_vault}: {vault.get('provisioningState')}",
+        ),
+        Check("Key Vault mode", True, f"{key_vault.describe(mode)}{why}"),
+    ]
+    if mode == "access-policy":
+        readers = {
+            p.get("objectId")
+            for p in vault.get("accessPolicies") or []
+            if "get" in (p.get("permissions") or {}).get("secrets", [])
+        }
+        checks.append(
+            Check(
+                "Key Vault access policies",
+                len(readers) >= len(plan.region_plans()),
+                f"{len(readers)} identities may get secrets (planned {len(plan.region_plans())} web apps)",
+            )
+        )
+    endpoint = _endpoint_state(context, plan.names.key_vault_private_endpoint)
+    public = vault.get("publicNetworkAccess")
+    checks.append(
+        Check(
+            "Key Vault network",
+            public == "Disabled" and endpoint == "Approved",
+            f"public network access {public}; private endpoint {plan.names.key_vault_private_endpoint}: {endpoint}",
+        )
+    )
+    return checks
+
+
+def check_postgres(context: Context) -> list[Check]:
+    """The database server takes no public traffic: it lives in its delegated subnet."""
+    server = _properties(context.clients.postgres.servers.get(context.group, context.plan.names.postgres))
+    network = server.get("network") or {}
+    private = network.get("publicNetworkAccess") == "Disabled" and bool(network.get("delegatedSubnetResourceId"))
+    return [
+        Check(
+            "PostgreSQL network",
+            private,
+            f"public network access {network.get('publicNetworkAccess')}; "
+            + (
+                "in subnet " + str(network.get("delegatedSubnetResourceId")).rsplit("/", 1)[-1]
+                if network.get("delegatedSubnetResourceId")
+                else "no delegated subnet"
+            ),
         )
     ]
+
+
+def check_references(context: Context, region: Region) -> list[Check]:
+    """App Service's own status of each Key Vault reference: what the running app got."""
+    statuses = web.reference_statuses(context, region)
+    return [
+        Check(
+            _in(region, context.plan, f"Key Vault reference {setting}"),
+            status == "Resolved",
+            status + (f" ({details})" if details and status != "Resolved" else ""),
+        )
+        for setting, (status, details) in sorted(statuses.items())
+    ] or [Check(_in(region, context.plan, "Key Vault references"), False, "App Service lists none")]
 
 
 def check_web_app(context: Context, region: Region) -> list[Check]:
@@ -144,8 +206,12 @@ def check_diagnostics(context: Context) -> list[Check]:
             except ResourceNotFoundError:
                 checks.append(Check(label, False, "missing"))
                 continue
-            categories = {log.get("category") for log in setting.get("logs") or [] if log.get("enabled")}
-            missing = set(diagnostic.log_categories) - categories
+            categories = {
+                entry.get("category")
+                for entry in (setting.get("logs") or []) + (setting.get("metrics") or [])
+                if entry.get("enabled")
+            }
+            missing = set(diagnostic.log_categories + diagnostic.metric_categories) - categories
             passed = not missing and bool(setting.get("workspaceId"))
             detail = ", ".join(sorted(categories)) + (f"; missing {', '.join(sorted(missing))}" if missing else "")
             checks.append(Check(label, passed, detail))
@@ -203,6 +269,11 @@ def run_checks(context: Context) -> list[Check]:
         ]
     groups += [
         ("Key Vault", lambda: check_key_vault(context)),
+        *(
+            (f"Key Vault references in {r.location}", lambda r=r: check_references(context, r))
+            for r in plan.region_plans()
+        ),
+        ("PostgreSQL", lambda: check_postgres(context)),
         ("Alerts", lambda: check_alerts(context)),
         ("Diagnostics", lambda: check_diagnostics(context)),
     ]

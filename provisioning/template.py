@@ -12,30 +12,35 @@ from typing import Any
 
 from provisioning.plan import DeploymentPlan, Names, Region
 from provisioning.provision import desired_resources
-from provisioning.services import key_vault, redis_cache, redis_managed
+from provisioning.services import key_vault, redis
 from provisioning.services.base import Desired
 from provisioning.services.frontdoor import API_VERSION as FRONT_DOOR_API_VERSION
 from provisioning.services.key_vault import API_VERSION as KEY_VAULT_API_VERSION
 from provisioning.services.postgres import API_VERSION as POSTGRES_API_VERSION
-from provisioning.services.redis_cache import API_VERSION as REDIS_CACHE_API_VERSION
-from provisioning.services.redis_managed import API_VERSION as REDIS_MANAGED_API_VERSION
 from provisioning.services.web import API_VERSION as WEB_API_VERSION
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
-def _template_resource(item: Desired) -> dict[str, Any]:
+def _template_resource(plan: DeploymentPlan, item: Desired) -> dict[str, Any]:
     resource: dict[str, Any] = {"type": item.resource_type, "apiVersion": item.api_version, "name": item.name}
     body = dict(item.body)
     if item.resource_type == "Microsoft.Insights/diagnosticSettings":
         resource["scope"] = item.resource_id.split("/providers/Microsoft.Insights/diagnosticSettings/")[0]
     if item.resource_type == "Microsoft.KeyVault/vaults":
-        body["properties"] = {**body["properties"], "tenantId": "[subscription().tenantId]"}
+        # The web apps' identities, named by reference(): in access-policy mode they are the readers.
+        policies = [
+            {**policy, "tenantId": "[subscription().tenantId]", "objectId": f"[{_principal(region.names)}]"}
+            for policy, region in zip(body["properties"]["accessPolicies"], plan.region_plans(), strict=False)
+        ]
+        body["properties"] = {**body["properties"], "tenantId": "[subscription().tenantId]", "accessPolicies": policies}
+        if policies:
+            resource["dependsOn"] = [plan.web_app_id(region.names) for region in plan.region_plans()]
     if item.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers":
         body["properties"] = {**body["properties"], "administratorLoginPassword": "[parameters('databasePassword')]"}
     resource.update(body)
     if item.depends_on:
-        resource["dependsOn"] = list(item.depends_on)
+        resource["dependsOn"] = [*resource.get("dependsOn", []), *item.depends_on]
     return resource
 
 
@@ -62,19 +67,13 @@ def _key_vault_reference(plan: DeploymentPlan, secret: str) -> str:
 
 
 def _redis_host(plan: DeploymentPlan, names: Names) -> str:
-    if plan.redis.product == "managed":
-        return f"reference(resourceId('Microsoft.Cache/redisEnterprise', '{names.redis}'), '{REDIS_MANAGED_API_VERSION}').hostName"
-    return f"reference(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').hostName"
+    service = redis.for_plan(plan)
+    return f"reference(resourceId('{service.RESOURCE_TYPE}', '{names.redis}'), '{service.API_VERSION}').hostName"
 
 
 def _redis_url_with_key(plan: DeploymentPlan, names: Names) -> str:
-    if plan.redis.product == "managed":
-        keys = (
-            f"listKeys(resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}'), "
-            f"'{REDIS_MANAGED_API_VERSION}').primaryKey"
-        )
-    else:
-        keys = f"listKeys(resourceId('Microsoft.Cache/redis', '{names.redis}'), '{REDIS_CACHE_API_VERSION}').primaryKey"
+    service = redis.for_plan(plan)
+    keys = f"listKeys({service.template_keys_scope(names)}, '{service.API_VERSION}').primaryKey"
     return f"[concat('rediss://:', uriComponent({keys}), '@', {_redis_host(plan, names)}, ':{plan.redis.tls_port}/0')]"
 
 
@@ -114,9 +113,7 @@ def _secrets(plan: DeploymentPlan) -> list[dict[str, Any]]:
     ]
     if not plan.redis.passwordless:
         for region in plan.region_plans():
-            keys_of = (
-                plan.redis_database_id(region.names) if plan.redis.product == "managed" else plan.redis_id(region.names)
-            )
+            keys_of = redis.for_plan(plan).keys_resource_id(plan, region.names)
             secrets.append(_secret(plan, vault.redis_secret(region), _redis_url_with_key(plan, region.names), keys_of))
     return secrets
 
@@ -133,13 +130,7 @@ def _role_assignment_id(plan: DeploymentPlan, names: Names) -> str:
 def _secrets_user_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
     """Key Vault Secrets User for the region's web app, on the vault: what its Key Vault references read with."""
     names = region.names
-    grant = key_vault.desired_role_assignment(
-        plan,
-        f"[{_principal(names)}]",
-        plan.key_vault.secrets_user_role,
-        "ServicePrincipal",
-        "Key Vault role for the web app (Secrets User)",
-    )
+    grant = key_vault.desired_role_assignment(plan, f"[{_principal(names)}]")
     role = plan.key_vault.secrets_user_role
     return {
         "type": grant.resource_type,
@@ -158,14 +149,10 @@ def _redis_access_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
     """Passwordless Redis: the region's web app identity gets the same access policy provision_azure assigns."""
     names = region.names
     principal = f"[{_principal(names)}]"
-    if plan.redis.product == "managed":
-        grant = redis_managed.desired_access_policy_assignment(plan, region, principal)
-        parent = f"{names.redis}/{names.redis_database}"
-        scope = f"resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}')"
-    else:
-        grant = redis_cache.desired_access_policy_assignment(plan, principal, names.web_app)
-        parent = names.redis
-        scope = f"resourceId('Microsoft.Cache/redis', '{names.redis}')"
+    service = redis.for_plan(plan)
+    grant = service.desired_access_policy_assignment(plan, region, principal)
+    parent = service.access_policy_parent(names)
+    scope = service.template_keys_scope(names)
     # A name cannot wait for the principal id, and access policy assignment names are letters
     # and digits only: a guid() of Redis and the web app, without its hyphens.
     return {
@@ -179,23 +166,25 @@ def _redis_access_grant(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
 
 def _redis_access_grant_id(plan: DeploymentPlan, region: Region) -> str:
     names = region.names
-    if plan.redis.product == "managed":
-        scope = f"resourceId('Microsoft.Cache/redisEnterprise/databases', '{names.redis}', '{names.redis_database}')"
-        return (
-            f"[resourceId('Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', '{names.redis}', "
-            f"'{names.redis_database}', concat('webapp', replace(guid({scope}, {_site(names)}), '-', '')))]"
-        )
-    scope = f"resourceId('Microsoft.Cache/redis', '{names.redis}')"
+    service = redis.for_plan(plan)
+    scope = service.template_keys_scope(names)
+    parents = "', '".join(service.access_policy_parent(names).split("/"))
     return (
-        f"[resourceId('Microsoft.Cache/redis/accessPolicyAssignments', '{names.redis}', "
+        f"[resourceId('{service.ACCESS_POLICY_ASSIGNMENT_TYPE}', '{parents}', "
         f"concat('webapp', replace(guid({scope}, {_site(names)}), '-', '')))]"
     )
+
+
+def _rbac(plan: DeploymentPlan) -> bool:
+    """The template grants roles unless --key-vault-auth access-policy: who deploys it must then be allowed to."""
+    return plan.key_vault.auth != "access-policy"
 
 
 def _identity_grants(plan: DeploymentPlan) -> list[dict[str, Any]]:
     grants = []
     for region in plan.region_plans():
-        grants.append(_secrets_user_grant(plan, region))
+        if _rbac(plan):
+            grants.append(_secrets_user_grant(plan, region))
         if plan.redis.passwordless:
             grants.append(_redis_access_grant(plan, region))
     return grants
@@ -212,7 +201,7 @@ def _app_settings(plan: DeploymentPlan, region: Region) -> dict[str, Any]:
     depends_on = [
         plan.web_app_id(names),
         plan.redis_id(names),
-        _role_assignment_id(plan, names),
+        *([_role_assignment_id(plan, names)] if _rbac(plan) else [plan.key_vault_id()]),
         f"{plan.key_vault_id()}/secrets/{vault.secret_key_secret}",
         f"{plan.key_vault_id()}/secrets/{vault.database_url_secret}",
     ]
@@ -268,11 +257,12 @@ def _site_url(plan: DeploymentPlan) -> str:
     )
 
 
-# The group is where the template is deployed. The plan's grants name identities by
-# placeholder; the template makes the web apps' grants from reference(...) instead, and
-# needs no Secrets Officer for whoever deploys it: it writes secrets through Resource Manager.
+# The group is where the template is deployed. The plan's grants and secrets hold
+# placeholders; the template makes the web apps' grants from reference(...) and the secrets
+# from parameters and listKeys instead, written through Resource Manager as provision_azure does.
 NOT_FROM_PLAN = {
     "Microsoft.Resources/resourceGroups",
+    "Microsoft.KeyVault/vaults/secrets",
     "Microsoft.Authorization/roleAssignments",
     "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments",
     "Microsoft.Cache/redis/accessPolicyAssignments",
@@ -297,7 +287,7 @@ def arm_template(plan: DeploymentPlan) -> dict[str, Any]:
             "secretKey": {"type": "securestring", "metadata": {"description": "Django SECRET_KEY for the site."}},
         },
         "resources": [
-            *(_template_resource(item) for item in items),
+            *(_template_resource(plan, item) for item in items),
             *_secrets(plan),
             *_identity_grants(plan),
             *(_app_settings(plan, region) for region in plan.region_plans()),

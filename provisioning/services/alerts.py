@@ -1,4 +1,8 @@
-"""Azure Monitor: the action group that emails, and metric alerts on Redis in the product's own metric names."""
+"""Azure Monitor: the action group that emails, and metric alerts on Redis in the product's own metric names.
+
+Which metrics and aggregations each product gets is plain data in
+provisioning/redis_products.py: only what Azure Monitor publishes for that resource type.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ def desired_metric_alert(plan: DeploymentPlan, rule: AlertRule, region: Region |
             "location": "global",
             "tags": plan.tags,
             "properties": {
-                "description": rule.description,
+                "description": rule.meaning,
                 "severity": rule.severity,
                 "enabled": True,
                 "scopes": [plan.redis_id(region.names)],

@@ -1,10 +1,14 @@
 """Diagnostic settings that send Redis and web app logs and metrics to the workspace.
 
+The categories per resource are plain data in provisioning/redis_products.py and plan.py.
+
 azure-mgmt-monitor 7.0.0 has no diagnostic settings operations, so these go through the
 generic resources client at API version 2021-05-01-preview, by id.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from provisioning.plan import DeploymentPlan, DiagnosticPlan, Region
 from provisioning.services.base import Context, Desired, ensure, to_model
@@ -19,19 +23,20 @@ def diagnostic_setting_id(plan: DeploymentPlan, diagnostic: DiagnosticPlan, regi
 
 def desired_diagnostic(plan: DeploymentPlan, diagnostic: DiagnosticPlan, region: Region | None = None) -> Desired:
     names = (region or plan.primary).names
+    # Only the categories the resource type offers (a Managed Redis cluster has metrics and
+    # no logs, its database logs and no metrics): Azure refuses any other with a 400.
+    properties: dict[str, Any] = {"workspaceId": plan.workspace_id()}
+    if diagnostic.log_categories:
+        properties["logs"] = [{"category": category, "enabled": True} for category in diagnostic.log_categories]
+    if diagnostic.metric_categories:
+        properties["metrics"] = [{"category": category, "enabled": True} for category in diagnostic.metric_categories]
     return Desired(
         title="Diagnostic setting",
         resource_type="Microsoft.Insights/diagnosticSettings",
         name=diagnostic.name,
         resource_id=diagnostic_setting_id(plan, diagnostic, region),
         api_version=API_VERSION,
-        body={
-            "properties": {
-                "workspaceId": plan.workspace_id(),
-                "logs": [{"category": category, "enabled": True} for category in diagnostic.log_categories],
-                "metrics": [{"category": "AllMetrics", "enabled": True}],
-            }
-        },
+        body={"properties": properties},
         depends_on=(plan.diagnostic_target_id(diagnostic.target, names), plan.workspace_id()),
     )
 

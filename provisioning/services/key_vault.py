@@ -1,34 +1,59 @@
-"""Key Vault: the vault (RBAC, soft delete, no purge protection), who may read it, and its secrets.
+"""Key Vault: the vault (soft delete, no purge protection, private endpoint only), who may read it, its secrets.
 
-The vault and role assignments go through Resource Manager; secrets through the vault's
-own data plane (``SecretClient``), the API Microsoft supports for secret values: it can
-read a value back, so a second run writes no new version when nothing changed, and the
-version it returns is what ``rotate_redis_key`` pins the app to.
+Who may read it, in one of two modes (``KeyVaultPlan.auth``):
+
+- ``rbac``: the web apps get the "Key Vault Secrets User" role on the vault. Assigning a
+  role needs Microsoft.Authorization/roleAssignments/write: Owner, User Access
+  Administrator or Role Based Access Control Administrator, not Contributor.
+- ``access-policy``: the vault keeps the web apps in its own access policies
+  (``get`` on secrets), which are part of the vault and Contributor may write.
+
+``auto`` asks Azure, before the vault exists, whether the deployer may assign roles
+(Microsoft.Authorization/permissions on the resource group), because a vault's permission
+model can be changed later only by someone who may: "Changing permission model requires
+unrestricted 'Microsoft.Authorization/roleAssignments/write' permission, which is part of
+Owner and User Access Administrator roles" (Microsoft Learn, "Migrate to Azure role-based
+access control", read 2026-12-02). If a role assignment is refused (403) anyway, the vault
+is moved to access policies then, which the same permission allows. An existing vault keeps
+its mode unless --key-vault-auth asks otherwise.
+
+Secrets are written through Resource Manager (Microsoft.KeyVault/vaults/secrets), not the
+vault's data plane: the vault takes no public traffic, and Resource Manager writes are not
+subject to the vault's network rules (MicrosoftDocs/azure-docs#68668; the vaults/secrets
+ARM resource is what ARM templates use for the same reason), so the deployer needs no
+network path and no data-plane role. Resource Manager never returns a secret's value, so
+each secret carries a keyed digest of its value as a tag: a second run compares digests and
+writes no new version when nothing changed.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import time
+import fnmatch
+import hashlib
+import hmac
 import uuid
+from secrets import token_hex
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 
 from provisioning.errors import ProvisioningError, azure_errors
-from provisioning.plan import DeploymentPlan
-from provisioning.services.base import Context, Desired, ensure, to_model
+from provisioning.plan import DeploymentPlan, KeyVaultMode, Region
+from provisioning.services.base import Context, Desired, ensure, read_or_none, to_model
 
 API_VERSION = "2026-05-15"
 ROLE_ASSIGNMENT_API_VERSION = "2022-04-01"
-# "Key Vault Secrets Officer": lets whoever runs provision_azure write the secrets. Owners and
-# Contributors of the subscription manage the vault but cannot touch its secrets under RBAC.
-SECRETS_OFFICER_ROLE = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+ASSIGN_ROLES = "Microsoft.Authorization/roleAssignments/write"
+DIGEST_TAG = "value-hmac-sha256"
 
 
-def desired_vault(plan: DeploymentPlan, tenant_id: str) -> Desired:
+def desired_vault(plan: DeploymentPlan, tenant_id: str, mode: KeyVaultMode, readers: tuple[str, ...] = ()) -> Desired:
+    """The vault; in access-policy mode ``readers`` (the web apps' principal ids) may get secrets."""
     vault = plan.key_vault
+    policies = [
+        {"tenantId": tenant_id, "objectId": reader, "permissions": {"secrets": list(vault.secret_permissions)}}
+        for reader in readers
+    ]
     return Desired(
         title="Key Vault",
         resource_type="Microsoft.KeyVault/vaults",
@@ -41,12 +66,14 @@ def desired_vault(plan: DeploymentPlan, tenant_id: str) -> Desired:
             "properties": {
                 "tenantId": tenant_id,
                 "sku": {"family": "A", "name": vault.sku},
-                "enableRbacAuthorization": vault.rbac_authorization,
+                "enableRbacAuthorization": mode == "rbac",
+                "accessPolicies": policies if mode == "access-policy" else [],
                 "enableSoftDelete": True,
                 "softDeleteRetentionInDays": vault.soft_delete_retention_days,
                 # enablePurgeProtection is left out on purpose: true can never be undone, and
                 # false is not accepted; without it teardown_azure can purge the vault.
-                "publicNetworkAccess": "Enabled",
+                # Reached only through its private endpoint, from the web apps' networks.
+                "publicNetworkAccess": vault.public_network_access,
             },
         },
     )
@@ -59,13 +86,13 @@ def role_assignment_name(scope: str, principal_id: str, role: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal_id}|{role}"))
 
 
-def desired_role_assignment(
-    plan: DeploymentPlan, principal_id: str, role: str, principal_type: str, title: str
-) -> Desired:
+def desired_role_assignment(plan: DeploymentPlan, principal_id: str) -> Desired:
+    """Key Vault Secrets User on the vault for one web app's identity."""
     scope = plan.key_vault_id()
+    role = plan.key_vault.secrets_user_role
     name = role_assignment_name(scope, principal_id, role)
     return Desired(
-        title=title,
+        title="Key Vault role for the web app (Secrets User)",
         resource_type="Microsoft.Authorization/roleAssignments",
         name=name,
         resource_id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
@@ -76,29 +103,117 @@ def desired_role_assignment(
                 "principalId": principal_id,
                 # Said up front: a new managed identity may not have replicated yet, and ARM
                 # then cannot look its type up.
-                "principalType": principal_type,
+                "principalType": "ServicePrincipal",
             }
         },
         depends_on=(scope,),
     )
 
 
-def provision_vault(context: Context, tenant_id: str) -> dict[str, Any]:
+def desired_secret(plan: DeploymentPlan, name: str, value: str, digest: str) -> Desired:
+    return Desired(
+        title="Key Vault secret",
+        resource_type="Microsoft.KeyVault/vaults/secrets",
+        name=f"{plan.names.key_vault}/{name}",
+        resource_id=f"{plan.key_vault_id()}/secrets/{name}",
+        api_version=API_VERSION,
+        body={"tags": {DIGEST_TAG: digest}, "properties": {"value": value, "contentType": "text/plain"}},
+        # Resource Manager never returns the value: the digest tag stands for it.
+        write_only=("properties.value",),
+        depends_on=(plan.key_vault_id(),),
+    )
+
+
+def planned_vault(plan: DeploymentPlan) -> list[Desired]:
+    """The vault and its readers as the dry run shows them: identities as placeholders."""
+    mode: KeyVaultMode = "access-policy" if plan.key_vault.auth == "access-policy" else "rbac"
+    principals = tuple(f"<principal id of {region.names.web_app}>" for region in plan.region_plans())
+    items = [desired_vault(plan, "<tenant id of the web app's identity>", mode, principals)]
+    if mode == "rbac":
+        items += [desired_role_assignment(plan, principal) for principal in principals]
+    return items
+
+
+# --- the mode --------------------------------------------------------------------------
+def _matches(action: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns)
+
+
+def may_assign_roles(context: Context) -> bool:
+    """Whether the deployer's permissions on the resource group include roleAssignments/write."""
+    with azure_errors(f"reading your permissions on resource group {context.group}"):
+        permissions = list(context.clients.authorization.permissions.list_for_resource_group(context.group))
+    return any(
+        _matches(ASSIGN_ROLES, list(p.actions or [])) and not _matches(ASSIGN_ROLES, list(p.not_actions or []))
+        for p in permissions
+    )
+
+
+def choose_mode(context: Context, existing: dict[str, Any] | None) -> tuple[KeyVaultMode, str]:
+    """The mode this run uses, and why, in words azure_status and the plan repeat."""
+    asked = context.plan.key_vault.auth
+    if asked != "auto":
+        return asked, f"--key-vault-auth {asked}"
+    if existing is not None:
+        rbac = (existing.get("properties") or {}).get("enableRbacAuthorization") is True
+        kept = context.state.data.get("key_vault_auth") or {}
+        reason = kept.get("reason") if kept.get("mode") == ("rbac" if rbac else "access-policy") else None
+        return (
+            ("rbac", reason or "the vault already uses Azure RBAC")
+            if rbac
+            else (
+                "access-policy",
+                reason or "the vault already uses access policies",
+            )
+        )
+    if may_assign_roles(context):
+        return "rbac", f"you may assign roles on resource group {context.group} ({ASSIGN_ROLES})"
+    return (
+        "access-policy",
+        f"you may not assign roles on resource group {context.group} (no {ASSIGN_ROLES}, as with Contributor), "
+        "so the web apps are let in by the vault's access policies",
+    )
+
+
+def provision_vault(context: Context, mode: KeyVaultMode) -> dict[str, Any]:
     from azure.mgmt.keyvault.models import VaultCreateOrUpdateParameters
 
+    plan = context.plan
     vaults = context.clients.key_vault.vaults
-    want = desired_vault(context.plan, tenant_id)
-    current = ensure(
-        context,
-        want,
-        read=lambda: vaults.get(context.group, want.name),
-        write=lambda body: vaults.begin_create_or_update(
-            context.group, want.name, to_model(VaultCreateOrUpdateParameters, body)
-        ),
-    )
+    tenant = context.facts.get("tenant_id")
+    if not tenant:
+        raise ProvisioningError(
+            f"Web app {plan.names.web_app} reported no tenant for its identity, so the Key Vault cannot be made. "
+            "Run the command again to finish the job; resources already made are kept and reused."
+        )
+    readers = tuple(context.facts[f"web_principal:{region.location}"] for region in plan.region_plans())
+    want = desired_vault(plan, tenant, mode, readers)
+    try:
+        current = ensure(
+            context,
+            want,
+            read=lambda: vaults.get(context.group, want.name),
+            write=lambda body: vaults.begin_create_or_update(
+                context.group, want.name, to_model(VaultCreateOrUpdateParameters, body)
+            ),
+        )
+    except ProvisioningError as failure:
+        if _denied(failure) and context.facts.get("key_vault_existing_mode") not in (None, mode):
+            raise ProvisioningError(
+                f"Azure refused to move Key Vault {plan.names.key_vault} to "
+                f"{'Azure RBAC' if mode == 'rbac' else 'access policies'}: changing a vault's permission model needs "
+                f"{ASSIGN_ROLES} (Owner or User Access Administrator). Run again without --key-vault-auth to keep "
+                "its mode, or ask for one of those roles."
+            ) from failure.__cause__
+        raise
     uri = (current.get("properties") or {}).get("vaultUri") or f"https://{want.name}.vault.azure.net/"
     context.facts["key_vault_uri"] = uri.rstrip("/")
     return current
+
+
+def _denied(failure: ProvisioningError) -> bool:
+    cause = failure.__cause__
+    return isinstance(cause, HttpResponseError) and cause.status_code == 403
 
 
 def provision_role_assignment(context: Context, want: Desired) -> dict[str, Any]:
@@ -115,92 +230,95 @@ def provision_role_assignment(context: Context, want: Desired) -> dict[str, Any]
         )
     except ProvisioningError as failure:
         cause = failure.__cause__
-        if isinstance(cause, HttpResponseError) and cause.status_code == 403:
-            # Contributor, enough for everything else here, may not grant roles.
-            raise ProvisioningError(
-                f"Azure denied permission to grant a role on Key Vault {context.plan.names.key_vault} ({want.title}). "
-                "Granting roles needs Owner, User Access Administrator or Role Based Access Control Administrator "
-                f"on resource group {context.group} or above; ask for one of them, then run the command again."
-            ) from cause
+        if isinstance(cause, HttpResponseError) and cause.status_code == 409 and _code(cause) == "RoleAssignmentExists":
+            # The same role for the same identity, assigned under another name (by hand, say): it is granted.
+            context.reporter.step_done(want.title, "exists", want.resource_id, 0.0)
+            context.outcomes.append((want.title, "unchanged", want.resource_id))
+            return want.body
         raise
 
 
-def deployer_identity(context: Context) -> tuple[str, str] | None:
-    """The object id and principal type of whoever runs the command, from their token's claims.
-
-    The token is only read, never verified: Azure verifies it. None when the token is not a
-    JWT with an ``oid`` (a static test token, say).
-    """
-    token = context.clients.credential.get_token(f"{context.clients.azure.arm_endpoint}/.default").token
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return None
-    if not isinstance(claims, dict) or not claims.get("oid"):
-        return None
-    return str(claims["oid"]), "ServicePrincipal" if claims.get("idtyp") == "app" else "User"
+def _code(error: HttpResponseError) -> str:
+    return str(getattr(error.error, "code", "") or "") if error.error is not None else ""
 
 
+def provision_access(context: Context) -> KeyVaultMode:
+    """The vault, in the mode chosen, and its readers; the mode and why are kept in the state file."""
+    plan = context.plan
+    with azure_errors(f"reading Key Vault {plan.names.key_vault}"):
+        existing = read_or_none(lambda: context.clients.key_vault.vaults.get(context.group, plan.names.key_vault))
+    if existing is not None:
+        rbac = (existing.get("properties") or {}).get("enableRbacAuthorization") is True
+        context.facts["key_vault_existing_mode"] = "rbac" if rbac else "access-policy"
+    mode, reason = choose_mode(context, existing)
+    context.reporter.note(f"Key Vault {plan.names.key_vault} lets the web apps in with {describe(mode)}: {reason}.")
+    provision_vault(context, mode)
+    if mode == "rbac":
+        try:
+            for region in plan.region_plans():
+                provision_role_assignment(context, desired_role_assignment(plan, _principal(context, region)))
+        except ProvisioningError as failure:
+            if not _denied(failure):
+                raise
+            if plan.key_vault.auth == "rbac":
+                raise ProvisioningError(
+                    f"Azure denied permission to grant the web apps a role on Key Vault {plan.names.key_vault}. "
+                    f"Granting roles needs {ASSIGN_ROLES} (Owner, User Access Administrator or Role Based Access "
+                    f"Control Administrator) on resource group {context.group}; ask for one of them, or run again "
+                    "with --key-vault-auth access-policy, which Contributor is enough for."
+                ) from failure.__cause__
+            mode = "access-policy"
+            reason = "Azure refused the first role assignment (403), so the vault moved to access policies"
+            context.reporter.note(f"Key Vault {plan.names.key_vault}: {reason}.")
+            provision_vault(context, mode)
+    context.state.record("key_vault_auth", {"mode": mode, "reason": reason})
+    return mode
+
+
+def describe(mode: str) -> str:
+    return "Azure RBAC (Key Vault Secrets User)" if mode == "rbac" else "access policies (get secrets)"
+
+
+def _principal(context: Context, region: Region) -> str:
+    principal = context.facts.get(f"web_principal:{region.location}")
+    if not principal:
+        raise ProvisioningError(
+            f"Web app {region.names.web_app} has no system-assigned identity yet, so nothing can be granted to it. "
+            "Run the command again to finish the job; resources already made are kept and reused."
+        )
+    return str(principal)
+
+
+# --- secrets -------------------------------------------------------------------------
 def reference(context: Context, secret: str, version: str = "") -> str:
     """An App Service Key Vault reference; without a version App Service follows the latest one."""
     uri = context.facts.get("key_vault_uri") or f"https://{context.plan.names.key_vault}.vault.azure.net"
     return f"@Microsoft.KeyVault(SecretUri={uri}/secrets/{secret}/{version})"
 
 
-def store_secret(context: Context, name: str, value: str) -> str:
-    """Put ``value`` in secret ``name`` unless it already holds it; returns the version holding it.
+def digest(context: Context, value: str) -> str:
+    """A keyed digest of a secret's value: its tag tells a changed value without revealing it.
 
-    A role assignment made a moment ago can take minutes to reach the vault: until then it
-    answers 403, which is waited out (up to ``role_propagation_timeout``).
+    The key is random, made once per environment and kept in the (owner-only) state file.
     """
-    vault = context.plan.names.key_vault
-    client = context.clients.secrets(vault)
-    started = time.monotonic()
-    timeout = context.clients.azure.role_propagation_timeout
-    while True:
-        try:
-            with azure_errors(f"writing secret {name} to Key Vault {vault}"):
-                return _store_once(context, client, name, value)
-        except ProvisioningError as failure:
-            cause = failure.__cause__
-            denied = isinstance(cause, HttpResponseError) and cause.status_code == 403
-            if not denied:
-                raise
-            if time.monotonic() - started >= timeout:
-                raise _vault_denied(vault, name, timeout, cause) from cause
-            context.reporter.progress(
-                f"  ... Key Vault {vault} does not let us in yet (role assignments take a few minutes), "
-                f"{time.monotonic() - started:.0f}s"
-            )
-            time.sleep(min(10.0, max(0.1, timeout / 30)))
+    key = context.state.remembered("secret_digest_key", lambda: token_hex(32))
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-def _store_once(context: Context, client: Any, name: str, value: str) -> str:
-    started = time.monotonic()
-    resource_id = f"{context.plan.key_vault_id()}/secrets/{name}"
-    try:
-        current = client.get_secret(name)
-    except ResourceNotFoundError:
-        current = None
-    if current is not None and current.value == value:
-        context.reporter.step_done("Key Vault secret", "unchanged", resource_id, time.monotonic() - started)
-        context.outcomes.append(("Key Vault secret", "unchanged", resource_id))
-        return str(current.properties.version)
-    stored = client.set_secret(name, value, content_type="text/plain")
-    outcome = "created" if current is None else "updated"
-    context.reporter.step_done("Key Vault secret", outcome, resource_id, time.monotonic() - started)
-    context.outcomes.append(("Key Vault secret", outcome, resource_id))
-    return str(stored.properties.version)
+def store_secret(context: Context, name: str, value: str) -> str:
+    """Put ``value`` in secret ``name`` unless it already holds it; returns the version holding it."""
+    from azure.mgmt.keyvault.models import SecretCreateOrUpdateParameters
 
-
-def _vault_denied(vault: str, secret: str, waited: float, error: HttpResponseError) -> ProvisioningError:
-    said = str(getattr(error.error, "message", None) or error.message or "no details").splitlines()[0].rstrip(".")
-    return ProvisioningError(
-        f"Key Vault {vault} still refused to let us write secret {secret} after {waited:.0f}s ({said}). "
-        'Writing secrets needs the "Key Vault Secrets Officer" role on the vault: '
-        f'az role assignment create --role "Key Vault Secrets Officer" --assignee <your object id> --scope <the id of {vault}>, '
-        "then run the command again."
+    plan = context.plan
+    secrets = context.clients.key_vault.secrets
+    want = desired_secret(plan, name, value, digest(context, value))
+    stored = ensure(
+        context,
+        want,
+        read=lambda: secrets.get(context.group, plan.names.key_vault, name),
+        write=lambda body: secrets.create_or_update(
+            context.group, plan.names.key_vault, name, to_model(SecretCreateOrUpdateParameters, body)
+        ),
     )
+    versioned = str((stored.get("properties") or {}).get("secretUriWithVersion") or "")
+    return versioned.rstrip("/").rsplit("/", 1)[-1]

@@ -1,7 +1,8 @@
-"""The virtual network, private DNS zones and the private endpoint that keep Redis and PostgreSQL off the internet."""
+"""The virtual network, private DNS zones and the private endpoints that keep Redis, Key Vault and PostgreSQL off the internet."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from provisioning.plan import DeploymentPlan, Region
@@ -103,53 +104,98 @@ def desired_dns_link(plan: DeploymentPlan, zone: str, region: Region | None = No
     )
 
 
-def desired_private_endpoint(plan: DeploymentPlan, region: Region | None = None) -> Desired:
+@dataclass(frozen=True)
+class PrivateLink:
+    """What a private endpoint connects to: a resource, its private link group and its DNS zone."""
+
+    title: str  # "Redis", "Key Vault"
+    endpoint: str
+    target_id: str
+    group_id: str
+    zone: str
+
+
+def redis_link(plan: DeploymentPlan, region: Region | None = None) -> PrivateLink:
     names = (region or plan.primary).names
-    name = names.redis_private_endpoint
+    return PrivateLink(
+        "Redis",
+        names.redis_private_endpoint,
+        plan.redis_id(names),
+        plan.redis.private_link_group,
+        plan.names.redis_dns_zone,
+    )
+
+
+def key_vault_link(plan: DeploymentPlan) -> PrivateLink:
+    """The vault's one endpoint, in the primary region; the zone is linked to every region's network."""
+    names = plan.names
+    return PrivateLink(
+        "Key Vault",
+        names.key_vault_private_endpoint,
+        plan.key_vault_id(),
+        plan.key_vault.private_link_group,
+        names.key_vault_dns_zone,
+    )
+
+
+def desired_private_endpoint(plan: DeploymentPlan, link: PrivateLink, region: Region | None = None) -> Desired:
+    region = region or plan.primary
+    names = region.names
     return Desired(
-        title="Redis private endpoint",
+        title=f"{link.title} private endpoint",
         resource_type="Microsoft.Network/privateEndpoints",
-        name=name,
-        resource_id=plan.resource_id("Microsoft.Network/privateEndpoints", name),
+        name=link.endpoint,
+        resource_id=plan.resource_id("Microsoft.Network/privateEndpoints", link.endpoint),
         api_version=NETWORK_API_VERSION,
         body={
-            "location": (region or plan.primary).location,
+            "location": region.location,
             "tags": plan.tags,
             "properties": {
                 "subnet": {"id": plan.subnet_id(names.endpoint_subnet, names)},
                 "privateLinkServiceConnections": [
                     {
-                        "name": f"{name}-connection",
-                        "properties": {
-                            "privateLinkServiceId": plan.redis_id(names),
-                            "groupIds": [plan.redis.private_link_group],
-                        },
+                        "name": f"{link.endpoint}-connection",
+                        "properties": {"privateLinkServiceId": link.target_id, "groupIds": [link.group_id]},
                     }
                 ],
             },
         },
-        depends_on=(plan.redis_id(names), plan.virtual_network_id(names)),
+        depends_on=(link.target_id, plan.virtual_network_id(names)),
     )
 
 
-def desired_dns_zone_group(plan: DeploymentPlan, region: Region | None = None) -> Desired:
-    endpoint = (region or plan.primary).names.redis_private_endpoint
-    zone = plan.names.redis_dns_zone
+def desired_dns_zone_group(plan: DeploymentPlan, link: PrivateLink) -> Desired:
     return Desired(
-        title="Redis private DNS zone group",
+        title=f"{link.title} private DNS zone group",
         resource_type="Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-        name=f"{endpoint}/default",
-        resource_id=plan.resource_id("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", endpoint, "default"),
+        name=f"{link.endpoint}/default",
+        resource_id=plan.resource_id(
+            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", link.endpoint, "default"
+        ),
         api_version=NETWORK_API_VERSION,
         body={
             "properties": {
                 "privateDnsZoneConfigs": [
-                    {"properties": {"privateDnsZoneId": plan.resource_id("Microsoft.Network/privateDnsZones", zone)}}
+                    {
+                        "properties": {
+                            "privateDnsZoneId": plan.resource_id("Microsoft.Network/privateDnsZones", link.zone)
+                        }
+                    }
                 ]
             }
         },
-        depends_on=(plan.resource_id("Microsoft.Network/privateEndpoints", endpoint),),
+        depends_on=(plan.resource_id("Microsoft.Network/privateEndpoints", link.endpoint),),
     )
+
+
+def desired_zone_with_links(plan: DeploymentPlan, zone: str) -> list[Desired]:
+    return [desired_dns_zone(plan, zone), *(desired_dns_link(plan, zone, region) for region in plan.region_plans())]
+
+
+def desired_endpoint_with_zone_group(
+    plan: DeploymentPlan, link: PrivateLink, region: Region | None = None
+) -> list[Desired]:
+    return [desired_private_endpoint(plan, link, region), desired_dns_zone_group(plan, link)]
 
 
 def provision_virtual_network(context: Context, region: Region | None = None) -> None:
@@ -204,16 +250,17 @@ def provision_private_dns_zone(context: Context, zone: str) -> None:
         )
 
 
-def provision_redis_private_endpoint(context: Context, region: Region | None = None) -> None:
+def provision_private_endpoint(context: Context, link: PrivateLink, region: Region | None = None) -> None:
+    """The endpoint in the region's endpoint subnet, and its record in the link's private DNS zone."""
     network = context.clients.network
-    endpoint = desired_private_endpoint(context.plan, region)
+    endpoint = desired_private_endpoint(context.plan, link, region)
     ensure(
         context,
         endpoint,
         read=lambda: network.private_endpoints.get(context.group, endpoint.name),
         write=lambda body: network.private_endpoints.begin_create_or_update(context.group, endpoint.name, body),
     )
-    group = desired_dns_zone_group(context.plan, region)
+    group = desired_dns_zone_group(context.plan, link)
     ensure(
         context,
         group,

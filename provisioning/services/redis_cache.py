@@ -1,13 +1,19 @@
-"""Azure Cache for Redis (Microsoft.Cache/redis) with the recipe's memory settings and patch schedule."""
+"""Azure Cache for Redis (Microsoft.Cache/redis) with the recipe's memory settings and patch schedule.
+
+One region only (build_plan refuses more): the ``region`` every function takes is the
+primary one, taken for the same interface as Azure Managed Redis's module.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from provisioning.plan import DeploymentPlan, access_policy_assignment_name
-from provisioning.services.base import Context, Desired, ensure, to_model
+from provisioning.plan import DeploymentPlan, Names, Region, access_policy_assignment_name
+from provisioning.services.base import Context, Desired, ensure, rest_shape, to_model
 
 API_VERSION = "2024-11-01"
+ACCESS_POLICY_ASSIGNMENT_TYPE = "Microsoft.Cache/redis/accessPolicyAssignments"
+RESOURCE_TYPE = "Microsoft.Cache/redis"
 
 
 def _sku(name: str) -> dict[str, Any]:
@@ -60,16 +66,21 @@ def desired_patch_schedule(plan: DeploymentPlan) -> Desired:
     )
 
 
+def desired(plan: DeploymentPlan) -> list[Desired]:
+    return [desired_cache(plan), desired_patch_schedule(plan)]
+
+
 # Built-in access policy for applications: every data command on every key, without the
 # @dangerous ones (FLUSHALL, CONFIG, DEBUG...). Access policies belong to the cache itself.
 APP_ACCESS_POLICY = "Data Contributor"
 
 
-def desired_access_policy_assignment(plan: DeploymentPlan, principal_id: str, alias: str) -> Desired:
+def desired_access_policy_assignment(plan: DeploymentPlan, region: Region, principal_id: str) -> Desired:
     name = access_policy_assignment_name(principal_id)
+    alias = region.names.web_app
     return Desired(
         title="Redis access policy assignment",
-        resource_type="Microsoft.Cache/redis/accessPolicyAssignments",
+        resource_type=ACCESS_POLICY_ASSIGNMENT_TYPE,
         name=f"{plan.names.redis}/{name}",
         resource_id=f"{plan.redis_id()}/accessPolicyAssignments/{name}",
         api_version=API_VERSION,
@@ -78,13 +89,17 @@ def desired_access_policy_assignment(plan: DeploymentPlan, principal_id: str, al
     )
 
 
-def provision_access_policy_assignment(context: Context, principal_id: str, alias: str) -> dict[str, Any]:
-    """Let the web app's managed identity sign in with a Microsoft Entra token (its object id is the user name)."""
+def provision_access_policy_assignment(context: Context, region: Region, principal_id: str) -> dict[str, Any]:
+    """Let the web app's managed identity sign in with a Microsoft Entra token (its object id is the user name).
+
+    Access policy assignments are Redis resources (Microsoft.Cache/redis/accessPolicyAssignments/
+    write), which Contributor may write: no role to grant.
+    """
     from azure.mgmt.redis.models import RedisCacheAccessPolicyAssignment
 
     operations = context.clients.redis_cache.access_policy_assignment
     name = access_policy_assignment_name(principal_id)
-    want = desired_access_policy_assignment(context.plan, principal_id, alias)
+    want = desired_access_policy_assignment(context.plan, region, principal_id)
     return ensure(
         context,
         want,
@@ -95,13 +110,11 @@ def provision_access_policy_assignment(context: Context, principal_id: str, alia
     )
 
 
-def provision_redis_cache(context: Context) -> dict[str, Any]:
+def provision(context: Context, region: Region) -> dict[str, Any]:
     from azure.mgmt.redis.models import RedisCreateParameters, RedisPatchSchedule, RedisUpdateParameters
 
     redis = context.clients.redis_cache
     plan = context.plan
-    for tuning in plan.redis.unsupported_tunings():
-        context.reporter.note(tuning)
     cache = desired_cache(plan)
 
     def update(body: dict[str, Any]) -> Any:
@@ -125,19 +138,48 @@ def provision_redis_cache(context: Context) -> dict[str, Any]:
             context.group, cache.name, "default", to_model(RedisPatchSchedule, body)
         ),
     )
-    context.facts[f"redis_host:{plan.primary.location}"] = current.get("properties", {}).get("hostName", "")
+    context.facts[f"redis_host:{region.location}"] = current.get("properties", {}).get("hostName", "")
     return current
 
 
-def redis_access_key(context: Context, which: str = "primary") -> str:
-    keys = context.clients.redis_cache.redis.list_keys(context.group, context.plan.names.redis)
+def read(context: Context, region: Region) -> dict[str, Any]:
+    return rest_shape(context.clients.redis_cache.redis.get(context.group, region.names.redis))
+
+
+def access_key(context: Context, region: Region, which: str = "primary") -> str:
+    keys = context.clients.redis_cache.redis.list_keys(context.group, region.names.redis)
     return str(keys.primary_key if which == "primary" else keys.secondary_key)
 
 
-def regenerate_access_key(context: Context, which: str) -> None:
+def regenerate_access_key(context: Context, region: Region, which: str) -> None:
     """Make a new ``which`` ("primary" or "secondary") key; the old one stops working at once."""
     from azure.mgmt.redis.models import RedisRegenerateKeyParameters
 
     context.clients.redis_cache.redis.regenerate_key(
-        context.group, context.plan.names.redis, RedisRegenerateKeyParameters(key_type=which.capitalize())
+        context.group, region.names.redis, RedisRegenerateKeyParameters(key_type=which.capitalize())
     )
+
+
+# --- what azure_status and the template need ---------------------------------------
+def status(cache: dict[str, Any]) -> dict[str, Any]:
+    properties = cache.get("properties") or {}
+    return {
+        "state": properties.get("provisioningState"),
+        "host": properties.get("hostName"),
+        "port": properties.get("sslPort"),
+        "keys_off": properties.get("disableAccessKeyAuthentication") is True,
+        "geo_replication": {},
+    }
+
+
+def keys_resource_id(plan: DeploymentPlan, names: Names) -> str:
+    """Where the access keys live: the cache itself."""
+    return plan.redis_id(names)
+
+
+def template_keys_scope(names: Names) -> str:
+    return f"resourceId('Microsoft.Cache/redis', '{names.redis}')"
+
+
+def access_policy_parent(names: Names) -> str:
+    return names.redis

@@ -8,7 +8,7 @@ from typing import Any
 
 from provisioning.errors import RERUN, ProvisioningError, azure_errors
 from provisioning.plan import DeploymentPlan, Region
-from provisioning.services.base import Context, Desired, differences, ensure, read_or_none
+from provisioning.services.base import Context, Desired, differences, ensure, read_or_none, rest_shape
 
 API_VERSION = "2025-05-01"
 
@@ -206,3 +206,74 @@ def provision_app_settings(context: Context, wanted: dict[str, str], region: Reg
     outcome = "updated" if set(wanted) & set(current) else "created"
     context.reporter.step_done("App settings", outcome, resource_id, time.monotonic() - started)
     context.outcomes.append(("App settings", outcome, resource_id))
+
+
+# What App Service reports for a Key Vault reference it could not resolve yet, and those it
+# never will without a change (Microsoft.Web ResolveStatus, azure-mgmt-web 11.0.1).
+PENDING_REFERENCE = {"Initialized", ""}
+
+
+def reference_statuses(context: Context, region: Region) -> dict[str, tuple[str, str]]:
+    """App Service's own view of each Key Vault reference of the app: setting -> (status, details).
+
+    ``config/configreferences/appsettings``: what the app resolved when it last (re)started,
+    which is what it runs with; the literal reference string where it failed.
+    """
+    sites = context.clients.web.web_apps
+    name = region.names.web_app
+    with azure_errors(f"reading the Key Vault reference status of {name}"):
+        references = [rest_shape(item) for item in sites.get_app_settings_key_vault_references(context.group, name)]
+    found = {}
+    for reference in references:
+        setting = str(reference.get("name") or reference.get("id", "")).rsplit("/", 1)[-1]
+        properties = reference.get("properties") or {}
+        found[setting] = (str(properties.get("status") or ""), str(properties.get("details") or ""))
+    return found
+
+
+def wait_for_references(context: Context, region: Region, wanted: dict[str, str]) -> None:
+    """Wait until App Service resolves every Key Vault reference the app settings hold.
+
+    A reference resolved before the web app's access reached the vault stays failed until
+    the app restarts; it is restarted once for that, then waited for again.
+    """
+    expected = sorted(setting for setting, value in wanted.items() if secret_uri_behind(value))
+    if not expected:
+        return
+    sites = context.clients.web.web_apps
+    name = region.names.web_app
+    timeout = context.clients.azure.key_vault_reference_timeout
+    started = time.monotonic()
+    context.reporter.step_started("Key Vault references", name)
+    restarted = False
+    while True:
+        statuses = reference_statuses(context, region)
+        unresolved = {s: statuses.get(s, ("missing", "")) for s in expected if statuses.get(s, ("",))[0] != "Resolved"}
+        if not unresolved:
+            resource_id = f"{context.plan.web_app_id(region.names)}/config/configreferences/appsettings"
+            context.reporter.step_done("Key Vault references", "resolved", resource_id, time.monotonic() - started)
+            return
+        failed = {s: v for s, v in unresolved.items() if v[0] not in PENDING_REFERENCE}
+        if failed and not restarted:
+            context.reporter.progress(
+                f"  ... {name} resolved {', '.join(sorted(failed))} before it could read them; restarting it once"
+            )
+            with azure_errors(f"restarting {name}"):
+                sites.restart(context.group, name)
+            restarted = True
+            continue
+        if time.monotonic() - started >= timeout:
+            raise ProvisioningError(
+                f"Web app {name} still cannot resolve its Key Vault references after {time.monotonic() - started:.0f}s: "
+                + "; ".join(
+                    f"{s} {status or 'not listed'}{f' ({details})' if details else ''}"
+                    for s, (status, details) in sorted(unresolved.items())
+                )
+                + ". The app would read the literal @Microsoft.KeyVault(...) text. Check that its identity may read "
+                "the vault (azure_status shows the Key Vault mode) and that the vault's private endpoint is approved, "
+                "then run the command again."
+            )
+        context.reporter.progress(
+            f"  ... waiting for {name} to resolve {', '.join(sorted(unresolved))} ({time.monotonic() - started:.0f}s)"
+        )
+        time.sleep(min(10.0, max(0.05, timeout / 30)))

@@ -40,10 +40,7 @@ def arm(fake_arm_server: FakeArmServer, settings, monkeypatch: pytest.MonkeyPatc
     settings.AZURE_SITE_URL_TEMPLATE = url + "/_site/{app}"
     settings.AZURE_FRONTDOOR_URL_TEMPLATE = url + "/_site/{host}"
     settings.AZURE_READINESS_TIMEOUT = 1.5
-    settings.AZURE_KEY_VAULT_URL_TEMPLATE = url + "/_vault/{vault}"
-    # The fake's vault lives on 127.0.0.1, which is not under the challenge's vault.azure.net.
-    settings.AZURE_KEY_VAULT_VERIFY_CHALLENGE_RESOURCE = False
-    settings.AZURE_ROLE_PROPAGATION_TIMEOUT = 2
+    settings.AZURE_KEY_VAULT_REFERENCE_TIMEOUT = 2
     settings.AZURE_ROTATION_GRACE_SECONDS = 0
     yield fake
     fake.reset()

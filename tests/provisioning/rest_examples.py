@@ -127,6 +127,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "keyvault/2026-02-01/examples/getVault.json",
     ),
     "microsoft.keyvault/deletedvaults": ("keyvault/2026-02-01/examples/getDeletedVault.json",),
+    "microsoft.keyvault/vaults/secrets": (
+        "keyvault/2026-02-01/examples/createSecret.json",
+        "keyvault/2025-05-01/examples/getSecret.json",
+    ),
     "microsoft.cache/redisenterprise/databases/accesspolicyassignments": (
         "redisenterprise/2025-07-01/examples/RedisEnterpriseAccessPolicyAssignmentCreateUpdate.json",
     ),
@@ -205,6 +209,10 @@ NOT_IN_EXAMPLES: dict[str, dict[str, str]] = {
         "properties.softDeleteRetentionInDays": "VaultProperties.softDeleteRetentionInDays (openapi.json, not stored); 7 to 90",
     },
     "microsoft.keyvault/deletedvaults": {},
+    "microsoft.keyvault/vaults/secrets": {
+        "tags": "SecretCreateOrUpdateParameters.tags (Azure/bicep-types-az generated/keyvault/microsoft.keyvault/2026-05-15/types.md @ 36a6dc79); a map: the value's keyed digest",
+        "properties.contentType": "SecretProperties.contentType (Azure/bicep-types-az generated/keyvault/microsoft.keyvault/2026-05-15/types.md @ 36a6dc79)",
+    },
     "microsoft.cache/redisenterprise/databases/accesspolicyassignments": {},
     "microsoft.insights/diagnosticsettings": {
         "properties.logs[].category": "LogSettings.category (diagnosticsSettings_API.json, kept in azure_facts/examples.json); the example uses categoryGroup",

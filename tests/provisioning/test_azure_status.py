@@ -21,6 +21,9 @@ def table_rows(output: str) -> dict[str, tuple[str, str]]:
     return rows
 
 
+ALL_ALERTS = ("HighCacheMissRate", "RedisConnectionErrors", "HighServerLoad", "HighMemoryUsage")
+
+
 def test_a_healthy_deployment_passes_every_recipe_check(provisioned, redis_product):
     output = run("azure_status")
 
@@ -34,17 +37,26 @@ def test_a_healthy_deployment_passes_every_recipe_check(provisioned, redis_produ
     assert rows["Web app state"][1].endswith(": Running")
     assert rows["Web app URL"][1].startswith("https://app-sessiondemo-dev-")
     assert rows["Web app workers"][1] == "2 (planned 2)"
-    for alert in ("HighCacheMissRate", "RedisConnectionErrors", "HighServerLoad", "HighMemoryUsage"):
+    alerts = {"managed": ("HighCacheMissRate", "HighServerLoad", "HighMemoryUsage"), "cache": ALL_ALERTS}
+    for alert in alerts[redis_product]:
         assert rows[f"Alert {alert}"] == ("ok", "enabled")
     assert (
         rows["Diagnostics RedisSessionDiagnostics"][1]
-        == {"managed": "ConnectionEvents", "cache": "ConnectedClientList"}[redis_product]
+        == {"managed": "ConnectionEvents", "cache": "AllMetrics, ConnectedClientList"}[redis_product]
     )
-    assert rows["Diagnostics WebAppDiagnostics"][1] == "AppServiceConsoleLogs, AppServiceHTTPLogs"
+    if redis_product == "managed":
+        assert rows["Diagnostics RedisClusterMetrics"][1] == "AllMetrics"
+    assert rows["Diagnostics WebAppDiagnostics"][1] == "AllMetrics, AppServiceConsoleLogs, AppServiceHTTPLogs"
     assert rows["Site /readyz"][1].endswith("/readyz: 200")
     assert rows["Redis authentication"][1] == "access keys (planned password)"
-    assert rows["Key Vault"][1].endswith(": Succeeded, RBAC authorization")
-    assert "All 15 checks passed" in output
+    assert rows["Key Vault"][1].endswith(": Succeeded")
+    assert rows["Key Vault mode"][1].startswith("Azure RBAC (Key Vault Secrets User) (you may assign roles")
+    assert rows["Key Vault network"][1].startswith("public network access Disabled; private endpoint pe-kv-dev-")
+    assert rows["Key Vault network"][1].endswith(": Approved")
+    assert rows["PostgreSQL network"][1] == "public network access Disabled; in subnet snet-postgres"
+    for setting in ("REDIS_URL", "SECRET_KEY", "DATABASE_URL"):
+        assert rows[f"Key Vault reference {setting}"] == ("ok", "Resolved")
+    assert "All 21 checks passed" in output
     assert writes(provisioned) == []  # checking changes nothing
 
 
@@ -58,7 +70,7 @@ def test_a_broken_deployment_fails_with_a_sentence_naming_the_failed_checks(prov
         run("azure_status")
 
     message = str(failure.value)
-    assert message.startswith("2 of 15 checks failed for environment dev (Alert HighServerLoad, Site /readyz).")
+    assert message.startswith("2 of 21 checks failed for environment dev (Alert HighServerLoad, Site /readyz).")
     assert "provision_azure --environment dev" in message
 
 

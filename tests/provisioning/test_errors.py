@@ -22,7 +22,9 @@ def test_refused_credentials_say_to_sign_in_again(arm):
 
     message = failure_of()
 
-    assert message.startswith("Azure refused the credentials while reading Resource group rg-sessiondemo-dev: ")
+    assert message.startswith(
+        "Azure refused the credentials while reading where Microsoft.Cache offers redisEnterprise: "
+    )
     assert "The access token is invalid" in message
     assert "az login" in message
 
@@ -133,14 +135,14 @@ def test_a_rerun_after_a_failure_half_way_finishes_without_remaking_anything(arm
     settings.AZURE_RETRY_TOTAL = 0
     arm.inject(500, "InternalServerError", "Something went wrong.", method="PUT", path_contains="/sites/")
     failure_of()
-    made_before = {body_type(r) for r in writes(arm)}
+    made_before = {r.path.lower() for r in writes(arm) if r.resource_type != "microsoft.web/sites"}
     arm.requests.clear()
 
     run("provision_azure")
 
     remade = [body_type(r) for r in writes(arm)]
     assert remade[0] == "microsoft.web/sites"
-    assert not made_before & set(remade) - {"microsoft.web/sites"}
+    assert not made_before & {r.path.lower() for r in writes(arm)}
     assert "microsoft.insights/diagnosticsettings" in remade
 
 
@@ -160,7 +162,9 @@ def test_no_credentials_say_to_sign_in(arm, settings, monkeypatch):
 
     message = failure_of()
 
-    assert message.startswith("No Azure credentials were found while reading Resource group rg-sessiondemo-dev.")
+    assert message.startswith(
+        "No Azure credentials were found while reading where Microsoft.Cache offers redisEnterprise."
+    )
     assert "az login" in message
     assert arm.requests == []
 
@@ -171,7 +175,7 @@ def test_an_unreachable_resource_manager_says_to_check_the_endpoint(arm, setting
 
     message = failure_of()
 
-    assert message.startswith("Azure Resource Manager could not be reached while reading Resource group")
+    assert message.startswith("Azure Resource Manager could not be reached while reading where Microsoft.Cache offers")
     assert "AZURE_ARM_ENDPOINT" in message
 
 

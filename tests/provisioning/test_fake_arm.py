@@ -70,7 +70,11 @@ def test_long_running_operations_answer_with_azure_async_operation_and_location(
 
     answer = requests.put(
         f"{fake_arm_server.url}{group}/providers/Microsoft.Cache/redisEnterprise/c1?api-version=2025-07-01",
-        json={"location": "eastus", "sku": {"name": "MemoryOptimized_M10"}},
+        json={
+            "location": "eastus",
+            "sku": {"name": "MemoryOptimized_M10"},
+            "properties": {"publicNetworkAccess": "Disabled"},
+        },
         headers=AUTH,
         verify=fake_arm_server.ca_bundle,
     )

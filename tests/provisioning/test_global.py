@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management.base import CommandError
 
@@ -67,7 +69,8 @@ def test_export_template_covers_every_region_and_the_front_door(arm, tmp_path):
 def test_each_region_gets_its_own_network_redis_and_web_app(global_deployment):
     clusters = bodies(global_deployment, "microsoft.cache/redisenterprise")
     assert [c["location"] for c in clusters] == ["eastus", "westeurope"]
-    assert {c["sku"]["name"] for c in clusters} == {"MemoryOptimized_M10"}
+    # The smallest priced SKU that holds the sessions and can geo-replicate (B0 and B1 cannot).
+    assert {c["sku"]["name"] for c in clusters} == {"Balanced_B3"}
     networks = bodies(global_deployment, "microsoft.network/virtualnetworks")
     assert [n["properties"]["addressSpace"]["addressPrefixes"] for n in networks] == [["10.0.0.0/16"], ["10.1.0.0/16"]]
     sites = bodies(global_deployment, "microsoft.web/sites")
@@ -200,9 +203,9 @@ def test_dry_run_prints_the_global_plan_and_its_cost(arm):
     assert "properties.geoReplication.groupNickname = sessiondemo-dev" in output
     assert "only the NoEviction policy" in output
     assert "Front Door Standard (base fee)" in output
-    assert (
-        "gets secrets secret-key, database-url, redis-url, redis-url-westeurope" in output
-    )  # one database-url for all
+    secrets = re.findall(r"Key Vault secret: kv-dev-\w+/([\w-]+)", output)
+    assert secrets == ["secret-key", "database-url", "redis-url", "redis-url-westeurope"]  # one database-url for all
+    assert "Redis size: Balanced_B3 (3 GB)" in output
 
 
 def test_cache_for_redis_cannot_go_global(arm):

@@ -41,6 +41,11 @@ API_VERSIONS = {
     "microsoft.cdn/profiles/origingroups": "2026-10-01",
     "microsoft.cdn/profiles/origingroups/origins": "2026-10-01",
     "microsoft.keyvault/vaults": "2026-05-15",
+    "microsoft.keyvault/vaults/secrets": "2026-05-15",
+    # Reads before anything is made: the caller's permissions, where Redis is offered, what PostgreSQL offers.
+    "microsoft.authorization/permissions": "2022-04-01",
+    "microsoft.cache": "2025-04-01",
+    "microsoft.dbforpostgresql/locations": "2026-10-01",
     "microsoft.authorization/roleassignments": "2022-04-01",
     "microsoft.cache/redisenterprise/databases/accesspolicyassignments": "2025-07-01",
     "microsoft.cache/redis/accesspolicyassignments": "2024-11-01",
@@ -53,10 +58,12 @@ MANAGED_ORDER = [
     "microsoft.network/virtualnetworks",
     "microsoft.cache/redisenterprise",
     "microsoft.cache/redisenterprise/databases",
+    # Redis's private DNS zone, its link to the network, the endpoint and its zone group
     "microsoft.network/privatednszones",
     "microsoft.network/privatednszones/virtualnetworklinks",
     "microsoft.network/privateendpoints",
     "microsoft.network/privateendpoints/privatednszonegroups",
+    # PostgreSQL's private DNS zone and link, then the server
     "microsoft.network/privatednszones",
     "microsoft.network/privatednszones/virtualnetworklinks",
     "microsoft.dbforpostgresql/flexibleservers",
@@ -65,12 +72,20 @@ MANAGED_ORDER = [
     "microsoft.web/sites",
     "microsoft.keyvault/vaults",
     "microsoft.authorization/roleassignments",
+    # Key Vault's private DNS zone, link, endpoint and zone group
+    "microsoft.network/privatednszones",
+    "microsoft.network/privatednszones/virtualnetworklinks",
+    "microsoft.network/privateendpoints",
+    "microsoft.network/privateendpoints/privatednszonegroups",
+    "microsoft.keyvault/vaults/secrets",
+    "microsoft.keyvault/vaults/secrets",
+    "microsoft.keyvault/vaults/secrets",
     "microsoft.web/sites/config/appsettings",
     "microsoft.insights/actiongroups",
     "microsoft.insights/metricalerts",
     "microsoft.insights/metricalerts",
     "microsoft.insights/metricalerts",
-    "microsoft.insights/metricalerts",
+    "microsoft.insights/diagnosticsettings",
     "microsoft.insights/diagnosticsettings",
     "microsoft.insights/diagnosticsettings",
 ]
@@ -108,7 +123,7 @@ def test_managed_redis_gets_enterprise_clustering_tls_and_no_public_access(arm):
 
     [cluster] = sent_bodies(arm, "microsoft.cache/redisenterprise")
     [database] = sent_bodies(arm, "microsoft.cache/redisenterprise/databases")
-    assert cluster["sku"] == {"name": "MemoryOptimized_M10"}
+    assert cluster["sku"] == {"name": "Balanced_B0"}  # sized for the planned sessions (catalogue.py)
     assert cluster["properties"] == {"minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"}
     assert database["properties"]["clusteringPolicy"] == "EnterpriseCluster"
     assert database["properties"]["evictionPolicy"] == "AllKeysLRU"
@@ -116,8 +131,11 @@ def test_managed_redis_gets_enterprise_clustering_tls_and_no_public_access(arm):
     # The recipe's tunings that Managed Redis lacks are said, not pretended.
     assert "maxmemory-reserved and maxfragmentationmemory-reserved do not exist on Azure Managed Redis" in output
     assert "Patch schedules do not exist on Azure Managed Redis" in output
-    [endpoint] = sent_bodies(arm, "microsoft.network/privateendpoints")
-    assert endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"] == ["redisEnterprise"]
+    groups = [
+        endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"]
+        for endpoint in sent_bodies(arm, "microsoft.network/privateendpoints")
+    ]
+    assert groups == [["redisEnterprise"], ["vault"]]
 
 
 def test_cache_for_redis_gets_the_recipes_memory_settings_and_patch_schedule(arm):
@@ -142,7 +160,7 @@ def test_web_app_runs_python_under_gunicorn_behind_https_in_the_vnet(arm):
     run("provision_azure")
 
     [farm] = sent_bodies(arm, "microsoft.web/serverfarms")
-    assert farm["sku"] == {"name": "S1", "tier": "Standard", "capacity": 2}
+    assert farm["sku"] == {"name": "B1", "tier": "Basic", "capacity": 2}
     assert farm["kind"] == "linux" and farm["properties"]["reserved"] is True
     [site] = sent_bodies(arm, "microsoft.web/sites")
     config = site["properties"]["siteConfig"]
@@ -226,6 +244,25 @@ def test_oss_cluster_policy_tells_the_site_to_speak_cluster(arm):
     assert update["properties"]["REDIS_CLUSTER"] == "1"
 
 
+# What each product's alerts watch: (aggregation, operator, threshold) per metric, in the
+# metric names and aggregations Azure Monitor publishes for the resource type
+# (azure_facts/metrics.json; the fake refuses any other).
+ALERTS = {
+    "managed": {
+        # A rate a second on Managed Redis: the recipe's 100 misses in 5 minutes.
+        "cachemisses": ("Average", "GreaterThan", 0.333),
+        "serverLoad": ("Maximum", "GreaterThan", 80),
+        "usedmemorypercentage": ("Maximum", "GreaterThan", 85),
+    },
+    "cache": {
+        "cachemisses": ("Total", "GreaterThan", 100),
+        "errors": ("Maximum", "GreaterThan", 10),
+        "serverLoad": ("Maximum", "GreaterThan", 80),
+        "usedmemorypercentage": ("Maximum", "GreaterThan", 85),
+    },
+}
+
+
 def test_alerts_watch_each_products_own_metrics(arm, redis_product):
     run("provision_azure", "--redis-product", redis_product, "--alert-email", "ops@example.com")
 
@@ -236,35 +273,49 @@ def test_alerts_watch_each_products_own_metrics(arm, redis_product):
         body["properties"]["criteria"]["allOf"][0]["metricName"]: body["properties"]["criteria"]["allOf"][0]
         for body in sent_bodies(arm, "microsoft.insights/metricalerts")
     }
-    assert {name: (c["timeAggregation"], c["operator"], c["threshold"]) for name, c in criteria.items()} == {
-        "cachemisses": ("Total", "GreaterThan", 100),
-        "errors": ("Total", "GreaterThan", 10),
-        "serverLoad": ("Maximum", "GreaterThan", 80),
-        "usedmemorypercentage": ("Maximum", "GreaterThan", 85),
-    }
+    assert {name: (c["timeAggregation"], c["operator"], c["threshold"]) for name, c in criteria.items()} == ALERTS[
+        redis_product
+    ]
     assert {c["metricNamespace"] for c in criteria.values()} == {namespace}
+    assert arm.refused() == []
     for body in sent_bodies(arm, "microsoft.insights/metricalerts"):
         assert body["properties"]["windowSize"] == "PT5M"
+        assert body["properties"]["description"]  # what firing means, in words
         assert body["properties"]["scopes"][0].endswith(
             f"/providers/{namespace}/redis-sessiondemo-dev-" + body["properties"]["scopes"][0][-6:]
         )
 
 
-def test_diagnostic_settings_send_each_products_logs_to_the_workspace(arm, redis_product):
+def test_managed_redis_alerts_say_what_they_mean_and_that_errors_has_no_equivalent(arm):
+    output = run("provision_azure", "--dry-run")
+
+    assert "HighCacheMissRate: More than 100 cache misses in 5 minutes (above 0.333 a second on average)." in output
+    assert "RedisConnectionErrors" not in output.split("Alerts (")[1].split("Diagnostic settings")[0]
+    assert "Azure Managed Redis publishes no errors metric" in output
+
+
+def test_diagnostic_settings_send_what_each_resource_offers_to_the_workspace(arm, redis_product):
     run("provision_azure", "--redis-product", redis_product)
 
     settings_sent = {
         r.path.rsplit("/", 1)[1]: r for r in writes(arm) if r.resource_type == "microsoft.insights/diagnosticsettings"
     }
     redis = settings_sent["RedisSessionDiagnostics"]
-    expected = {
-        "managed": ("/databases/default/providers/", "ConnectionEvents"),
-        "cache": ("/Microsoft.Cache/redis/", "ConnectedClientList"),
-    }
-    where, category = expected[redis_product]
-    assert where in redis.path
-    assert redis.body["properties"]["logs"] == [{"category": category, "enabled": True}]
-    assert redis.body["properties"]["metrics"] == [{"category": "AllMetrics", "enabled": True}]
+    if redis_product == "managed":
+        # Logs on the database, metrics on the cluster, as Azure Verified Modules' redis-enterprise sets them.
+        assert "/databases/default/providers/" in redis.path
+        assert redis.body["properties"] == {
+            "workspaceId": redis.body["properties"]["workspaceId"],
+            "logs": [{"category": "ConnectionEvents", "enabled": True}],
+        }
+        cluster = settings_sent["RedisClusterMetrics"]
+        assert "/redisEnterprise/" in cluster.path and "/databases/" not in cluster.path
+        assert cluster.body["properties"]["metrics"] == [{"category": "AllMetrics", "enabled": True}]
+        assert "logs" not in cluster.body["properties"]
+    else:
+        assert "/Microsoft.Cache/redis/" in redis.path
+        assert redis.body["properties"]["logs"] == [{"category": "ConnectedClientList", "enabled": True}]
+        assert redis.body["properties"]["metrics"] == [{"category": "AllMetrics", "enabled": True}]
     web = settings_sent["WebAppDiagnostics"]
     assert [log["category"] for log in web.body["properties"]["logs"]] == [
         "AppServiceHTTPLogs",
@@ -273,6 +324,7 @@ def test_diagnostic_settings_send_each_products_logs_to_the_workspace(arm, redis
     assert web.body["properties"]["workspaceId"].endswith(
         "/providers/Microsoft.OperationalInsights/workspaces/" + web.body["properties"]["workspaceId"].rsplit("/", 1)[1]
     )
+    assert arm.refused() == []
 
 
 def test_second_run_sends_no_create_and_reuses_the_names_in_the_state_file(provisioned, settings):
@@ -315,18 +367,20 @@ def test_dry_run_sends_no_request_and_prints_every_resource_and_the_cost_table(a
     assert "properties.siteConfig.linuxFxVersion = PYTHON|3.11" in output
     assert "sku.capacity = 3" in output
     assert "Monthly cost estimate" in output
-    assert re.search(r"App Service plan \(Linux\) +S1 +3 +69\.35 +208\.05", output)
+    assert re.search(r"App Service plan \(Linux\) +B1 +3 +13\.14 +39\.42", output)
     assert "Total (estimate)" in output
     assert "nothing was sent" in output
     assert "<generated once, kept in the state file>" in output  # never a real password
 
 
 def test_dry_run_changes_nothing_a_later_run_does(arm):
-    run("provision_azure", "--dry-run", "--redis-product", "cache", "--instances", "5")
+    run("provision_azure", "--dry-run", "--redis-product", "cache", "--web-sku", "S1", "--instances", "5")
 
     run("provision_azure")
 
-    assert [r.body["sku"]["capacity"] for r in writes(arm) if r.resource_type == "microsoft.web/serverfarms"] == [2]
+    assert [r.body["sku"] for r in writes(arm) if r.resource_type == "microsoft.web/serverfarms"] == [
+        {"name": "B1", "tier": "Basic", "capacity": 2}
+    ]
     assert [r for r in writes(arm) if r.resource_type == "microsoft.cache/redis"] == []
 
 
@@ -335,7 +389,8 @@ def test_dry_run_json_output_is_one_document_for_scripts(arm):
 
     document = json.loads(output)
     assert arm.requests == []
-    assert document["plan"]["redis"]["sku"] == "MemoryOptimized_M10"
+    assert document["plan"]["redis"]["sku"] == "Balanced_B0"
+    assert "holds about" in document["plan"]["redis_sizing"]
     assert document["plan"]["monthly_total_usd"] > 0
     assert [r["type"] for r in document["resources"]][0] == "Microsoft.Resources/resourceGroups"
 

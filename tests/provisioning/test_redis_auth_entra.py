@@ -78,7 +78,6 @@ def test_a_second_passwordless_run_sends_no_writes(arm, redis_product):
     output = run("provision_azure")  # the auth mode is kept in the state file like every option
 
     assert writes(arm) == []
-    assert arm.vault_writes() == []
     assert "is provisioned: 0 changed" in output
 
 
@@ -88,8 +87,18 @@ def test_switching_an_environment_from_keys_to_entra_updates_it_in_place(arm):
 
     run("provision_azure", "--redis-auth", "entra")
 
-    [database] = puts(arm, "microsoft.cache/redisenterprise/databases")
-    assert database.body["properties"]["accessKeysAuthentication"] == "Disabled"
+    # Databases_Update (PATCH), never the create-only PUT: no port, no geoReplication, no clusteringPolicy.
+    [database] = [r for r in writes(arm) if r.resource_type == "microsoft.cache/redisenterprise/databases"]
+    assert database.method == "PATCH"
+    assert database.body == {
+        "properties": {
+            "clientProtocol": "Encrypted",
+            "evictionPolicy": "AllKeysLRU",
+            "accessKeysAuthentication": "Disabled",
+        }
+    }
+    assert not [r for r in writes(arm) if r.resource_type == "microsoft.cache/redisenterprise"]
+    assert arm.refused() == []
     assert len(puts(arm, MANAGED_ASSIGNMENT)) == 1
     assert arm.app_settings[SITE_ID.lower()]["REDIS_URL"].startswith("rediss://redis-")
 
@@ -103,7 +112,9 @@ def test_dry_run_shows_the_access_policy_and_keys_off_and_sends_nothing(arm):
     assert "properties.accessPolicyName = default" in output
     assert "properties.user.objectId = <principal id of app-sessiondemo-dev-abc123>" in output
     assert "REDIS_URL holds no password, REDIS_AUTH=entra" in output
-    assert "Key Vault kv-dev-abc123 gets secrets secret-key, database-url (SECRET_KEY, and DATABASE_URL" in output
+    assert "Key Vault secret: kv-dev-abc123/secret-key" in output
+    assert "Key Vault secret: kv-dev-abc123/database-url" in output
+    assert "Key Vault secret: kv-dev-abc123/redis-url" not in output  # the URL holds no secret
 
 
 def test_azure_status_reports_the_auth_mode(arm, redis_product):
@@ -119,5 +130,5 @@ def test_azure_status_fails_when_keys_were_turned_back_on(arm):
     database = next(i for i in arm.ids() if i.endswith("/databases/default"))
     arm.get(database)["properties"]["accessKeysAuthentication"] = "Enabled"
 
-    with pytest.raises(CommandError, match=r"1 of 15 checks failed .*\(Redis authentication\)"):
+    with pytest.raises(CommandError, match=r"1 of 20 checks failed .*\(Redis authentication\)"):
         run("azure_status")

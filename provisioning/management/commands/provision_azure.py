@@ -56,7 +56,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--redis-product",
             choices=["managed", "cache"],
-            help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis.",
+            help="managed = Azure Managed Redis (default); cache = Azure Cache for Redis, which Microsoft retires "
+            "(Basic/Standard/Premium on 2028-09-30) and which tenants without one before 2026-04-01 cannot create.",
         )
         parser.add_argument(
             "--redis-auth",
@@ -65,7 +66,22 @@ class Command(BaseCommand):
             "the web app's managed identity gets an access policy and access keys are turned off.",
         )
         parser.add_argument(
-            "--redis-sku", help="Redis SKU (default MemoryOptimized_M10 for managed, Standard_C1 for cache)."
+            "--redis-sku",
+            help="Redis SKU. Default for managed: the cheapest Balanced SKU that holds the planned sessions "
+            "and, with --regions, can geo-replicate (--dry-run shows the SKU and why); MemoryOptimized_M10 for more. "
+            "Default for cache: Standard_C1.",
+        )
+        parser.add_argument(
+            "--key-vault-auth",
+            choices=["auto", "rbac", "access-policy"],
+            help="How the web apps are let into Key Vault: rbac = role assignments (needs Owner or User Access "
+            "Administrator); access-policy = the vault's access policies (Contributor is enough); auto (default) = "
+            "rbac if Azure says you may assign roles, else access-policy.",
+        )
+        parser.add_argument(
+            "--web-sku",
+            choices=["B1", "S1"],
+            help="App Service plan SKU: B1 (default, up to 3 instances) or S1 (up to 10).",
         )
         parser.add_argument(
             "--clustering-policy",

@@ -13,6 +13,11 @@ was read.
   per resource type.
 - ``resource_rules.json``: per resource type and API version, the SKU names accepted, the
   properties a PUT must carry, and those that can only be set at creation.
+- ``roles.json``: the permissions of the Owner and Contributor roles, and what Key Vault
+  asks of whoever changes a vault's permission model or reads its secrets.
+
+The fake Resource Manager (tests/fixtures/fake_arm/refusals.py) refuses, with Azure's
+error shape, whatever these facts say Azure refuses.
 """
 
 from __future__ import annotations
