@@ -41,7 +41,8 @@ COUNTER_PREFIX = "c:"
 META = "m"
 DEVICE = "a"
 OPERATIONS = "o"
-V1_META = ("m:created", "m:seen", "m:abs", "m:v", "m:ua", "m:ip", "m:inst", "m:uid")
+V1_AGENT, V1_ADDRESS, V1_INSTANCE, V1_USER = "m:ua", "m:ip", "m:inst", "m:uid"
+V1_META = ("m:created", "m:seen", "m:abs", "m:v", V1_AGENT, V1_ADDRESS, V1_INSTANCE, V1_USER)
 
 # Django's auth session keys (django.contrib.auth's SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY).
 AUTH_USER_KEY = "_auth_user_id"
@@ -134,7 +135,7 @@ def device_fields(layout: int, address: str, device: str, instance: str) -> list
     if layout >= 2:
         packed = f"{address[:45]}|{device}".encode()[:FIELD_LIMIT]
         return [DEVICE, packed.decode(errors="ignore")]
-    return ["m:ua", device[:256], "m:ip", address[:64], "m:inst", instance[:128]]
+    return [V1_AGENT, device[:256], V1_ADDRESS, address[:64], V1_INSTANCE, instance[:128]]
 
 
 def parse_device(value: str) -> tuple[str, str]:

@@ -530,8 +530,8 @@ class SessionStore(SessionBase):
         if self.options.layout >= 2:
             return self._device_fields(signed_in=True) if user_id else [layout.DEVICE, ""]
         if user_id:
-            return [*self._device_fields(signed_in=True), "m:uid", user_id]
-        return ["m:uid", ""]
+            return [*self._device_fields(signed_in=True), layout.V1_USER, user_id]
+        return [layout.V1_USER, ""]
 
     def _save_args(
         self, data: dict[str, Any], to_set: dict[str, bytes], to_delete: list[str], user_id: str

@@ -19,7 +19,13 @@ from sessionkeeper.scripts import INDEX, REVOKE, Command, ScriptCall, Step, run_
 from sessionkeeper.store import SessionStore, redis_errors, warn_foreign
 
 # What the listing reads of each session, in either layout.
-META_FIELDS = ("m", "a", "u", "d:_auth_user_id", "m:uid", "m:seen", "m:abs", "m:ua", "m:ip", "m:inst")
+META_FIELDS = (
+    layout.META,
+    layout.DEVICE,
+    layout.USER_FIELD,
+    layout.DATA_PREFIX + layout.AUTH_USER_KEY,
+    *layout.V1_META,
+)
 
 
 @dataclass(frozen=True)
@@ -118,14 +124,14 @@ def _revoke(user_id: str, digests: list[str]) -> int:
 
 
 def _owner(meta: dict[str, bytes | None]) -> str | None:
-    if meta["u"]:
-        return meta["u"].decode(errors="replace")
-    if meta["d:_auth_user_id"]:
+    if meta[layout.USER_FIELD]:
+        return meta[layout.USER_FIELD].decode(errors="replace")
+    if meta[layout.DATA_PREFIX + layout.AUTH_USER_KEY]:
         try:
-            return str(codec.decode(meta["d:_auth_user_id"], 1024))
+            return str(codec.decode(meta[layout.DATA_PREFIX + layout.AUTH_USER_KEY], 1024))
         except codec.CorruptValue:
             return None
-    uid = meta["m:uid"]
+    uid = meta[layout.V1_USER]
     return uid.decode(errors="replace") if uid else None
 
 
@@ -140,13 +146,13 @@ def _active_session(
     now_ms = int((SessionStore.clock or time.time)() * 1000)
     if now_ms > seen + config().idle_ms or now_ms > absolute_expiry:
         return None  # its login is over, even if the hash waits out the grace period
-    if meta["a"]:
-        address, device = layout.parse_device(meta["a"].decode(errors="replace"))
+    if meta[layout.DEVICE]:
+        address, device = layout.parse_device(meta[layout.DEVICE].decode(errors="replace"))
         instance = ""
     else:
-        address = (meta["m:ip"] or b"").decode(errors="replace")
-        device = config().device_name((meta["m:ua"] or b"").decode(errors="replace"))
-        instance = (meta["m:inst"] or b"").decode(errors="replace")
+        address = (meta[layout.V1_ADDRESS] or b"").decode(errors="replace")
+        device = config().device_name((meta[layout.V1_AGENT] or b"").decode(errors="replace"))
+        instance = (meta[layout.V1_INSTANCE] or b"").decode(errors="replace")
     return ActiveSession(
         digest=digest,
         device=device or "Unknown device",

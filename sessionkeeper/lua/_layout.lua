@@ -89,6 +89,12 @@ local function read_meta(fields)
 end
 
 -- Layout 2's 'u' and layout 1's m:uid hold the user id bare; d:_auth_user_id is codec-encoded.
+-- The timing of a session without reading the whole hash: read_meta's answers, or nil.
+local function read_timing(key)
+  local timing = redis.call('HMGET', key, META, 'm:seen', 'm:abs')
+  return read_meta({[META] = timing[1] or nil, ['m:seen'] = timing[2] or nil, ['m:abs'] = timing[3] or nil})
+end
+
 local function user_of(fields)
   for _, name in ipairs(USER_FIELDS) do
     local user = fields[name]
@@ -168,7 +174,7 @@ local function write_meta(key, seen, absolute, idle, existing)
     end
   else
     redis.call('HSET', key, 'm:seen', string.format('%d', seen), 'm:abs', string.format('%d', absolute))
-    if existing == 2 then
+    if existing ~= 1 then -- a new session, or one written in layout 2
       redis.call('HDEL', key, META, DEVICE)
       redis.call('HSET', key, 'm:v', '1', 'm:created', string.format('%d', seen))
     end

@@ -17,8 +17,7 @@ local key = KEYS[1]
 if foreign(key, 'hash') then
   return {'foreign'}
 end
-local timing = redis.call('HMGET', key, META, 'm:seen', 'm:abs', OPERATIONS)
-local seen, absolute, version = read_meta({[META] = timing[1] or nil, ['m:seen'] = timing[2] or nil, ['m:abs'] = timing[3] or nil})
+local seen, absolute, version = read_timing(key)
 if not seen then
   if redis.call('EXISTS', key) == 0 then
     return {'gone'}
@@ -29,7 +28,7 @@ local operation, field = ARGV[HEADER + 1], ARGV[HEADER + 2]
 local amount, maximum, id = tonumber(ARGV[HEADER + 3]), tonumber(ARGV[HEADER + 4]), ARGV[HEADER + 5]
 
 -- Earlier answers: 'id:k:value' or 'id:l:value', comma-separated, newest last.
-local recorded = timing[4] or ''
+local recorded = redis.call('HGET', key, OPERATIONS) or ''
 for entry_id, status, value in string.gmatch(recorded, '([^:,]+):(%a):(%-?%d+)') do
   if entry_id == id then
     if status == 'l' then

@@ -23,8 +23,5 @@ end
 if #chunk > 0 then
   redis.call('HSET', key, unpack(chunk))
 end
-if LAYOUT == 1 then
-  redis.call('HSET', key, 'm:v', '1', 'm:created', string.format('%d', NOW))
-end
 write_meta(key, NOW, capped(NOW + ABSOLUTE), SESSION_IDLE, nil)
 return {'ok'}

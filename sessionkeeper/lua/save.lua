@@ -13,15 +13,11 @@ local key = KEYS[1]
 if foreign(key, 'hash') then
   return {'foreign'}
 end
-local timing = redis.call('HMGET', key, META, 'm:seen', 'm:abs')
-if not timing[1] and not timing[2] then
+local seen, absolute, version = read_timing(key)
+if not seen then
   if redis.call('EXISTS', key) == 0 then
     return {'gone'}
   end
-  return {'corrupt'}
-end
-local seen, absolute, version = read_meta({[META] = timing[1] or nil, ['m:seen'] = timing[2] or nil, ['m:abs'] = timing[3] or nil})
-if not seen then
   return {'corrupt'}
 end
 local to_set, to_delete = tonumber(ARGV[HEADER + 1]), tonumber(ARGV[HEADER + 2])
