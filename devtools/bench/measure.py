@@ -106,6 +106,37 @@ SMALL_CART = {"TEA-001": 2, "COF-002": 1}
 BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
+def interleaved_latency(iterations: int, user_id: int) -> dict[str, Any]:
+    """This engine's and django-redis's load+save in one process, one after the other in turn.
+
+    Measured apart, each engine meets whatever else the machine did at its moment; taken
+    in turn, both meet the same noise, so their tails compare. Run with django-redis
+    configured (SESSION_BACKEND=django-redis): this engine needs only SESSIONKEEPER.
+    """
+    from django.contrib.sessions.backends.cache import SessionStore as Stock
+
+    from sessionkeeper.store import SessionStore as Ours
+
+    stores = {"redis": Ours, "django-redis": Stock}
+    keys, samples = {}, {name: [] for name in stores}
+    for name, store_class in stores.items():
+        session = store_class()
+        session.update(typical_session_data(user_id))
+        session.save()
+        keys[name] = session.session_key
+    for index in range(-min(100, iterations), iterations):
+        order = ("redis", "django-redis") if index % 2 else ("django-redis", "redis")
+        for name in order:
+            started = time.perf_counter()
+            session = stores[name](keys[name])
+            session.get("theme")
+            session["visits"] = index
+            session.save()
+            if index >= 0:
+                samples[name].append(time.perf_counter() - started)
+    return {name: percentiles(values) for name, values in samples.items()}
+
+
 def bytes_stored(engine: str, user_id: int) -> dict[str, Any]:
     """What one small-cart session (2 lines, signed in) takes where the engine keeps it.
 
@@ -248,7 +279,9 @@ def scale_run(scales: list[int], iterations: int, user_id: int) -> list[dict[str
     return measure_at_scales(scales, iterations, lambda: store_latency(iterations, user_id), template)
 
 
-def measure(engine: str, iterations: int, scales: list[int], floor: bool, reads: int = 600) -> dict[str, Any]:
+def measure(
+    engine: str, iterations: int, scales: list[int], floor: bool, reads: int = 600, interleaved: bool = False
+) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -280,6 +313,8 @@ def measure(engine: str, iterations: int, scales: list[int], floor: bool, reads:
         figures["ping"] = ping_floor(iterations)
     if scales:
         figures["scale"] = scale_run(scales, iterations, user.pk)
+    if interleaved:
+        figures["interleaved"] = interleaved_latency(iterations, user.pk)
     return figures
 
 
@@ -292,10 +327,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reads", type=int, default=1200, help="Read-only requests, a second apart, for writes per read."
     )
+    parser.add_argument(
+        "--interleaved", action="store_true", help="Also time this engine and django-redis in turn (django-redis only)."
+    )
     parser.add_argument("--result", required=True, help="Write the JSON here (stdout carries the request log).")
     options = parser.parse_args(argv)
     scales = [int(value) for value in options.scale.split(",") if value]
-    figures = measure(options.engine, options.iterations, scales, options.ping, options.reads)
+    figures = measure(options.engine, options.iterations, scales, options.ping, options.reads, options.interleaved)
     Path(options.result).write_text(json.dumps(figures, indent=2))
 
 

@@ -22,6 +22,7 @@ def engine_table(results: dict[str, Any]) -> str:
         "add to cart",
         "login",
         "load+save p50/p99 ms",
+        "in turn p50/p99 ms",
         "writes/read",
         "req/s read",
         "req/s write",
@@ -44,6 +45,7 @@ def engine_table(results: dict[str, Any]) -> str:
                 _trips(requests["add_to_cart"]),
                 _trips(requests["login"]),
                 f"{figures['latency']['load_save']['p50_ms']:.3f} / {figures['latency']['load_save']['p99_ms']:.3f}",
+                _in_turn(results, engine.name),
                 f"{figures['writes']['writes_per_read']:.3f}" if "writes" in figures else "-",
                 f"{http.get('read_only', {}).get('requests_per_s', '-')}",
                 f"{http.get('modifying', {}).get('requests_per_s', '-')}",
@@ -53,6 +55,11 @@ def engine_table(results: dict[str, Any]) -> str:
             ]
         )
     return _format(headers, rows)
+
+
+def _in_turn(results: dict[str, Any], name: str) -> str:
+    figures = results.get("interleaved", {}).get(name.removesuffix("-save-every-request"))
+    return f"{figures['p50_ms']:.3f} / {figures['p99_ms']:.3f}" if figures else "-"
 
 
 def scale_table(results: dict[str, Any]) -> str:
@@ -89,6 +96,8 @@ def full_report(results: dict[str, Any]) -> str:
             f"Session engines, {results['date']} on {machine['description']}.",
             "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
             engine_table(results),
+            "in turn: this engine's and django-redis's load+save timed one after the other in one process, "
+            "so both meet the same noise (load+save alone: each engine in its own process, in turn with the others). "
             "writes/read: read-only requests of a signed-in shopper, one a second, that wrote anything. "
             "bytes/session: a signed-in session with 2 cart lines at Redis's default configuration "
             "(this engine: its hash, device metadata included, and its user's index).",

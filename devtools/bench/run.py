@@ -104,6 +104,8 @@ def measure_in_process(engine: Engine, environment: dict[str, str], directory: P
     ]
     if engine.name == "redis":
         arguments += ["--ping", "--scale", ",".join(str(scale) for scale in plan.scales)]
+    if engine.name == "django-redis":
+        arguments.append("--interleaved")
     run_python(arguments, environment, directory, f"measure {engine.name}")
     return json.loads(result.read_text())
 
@@ -154,6 +156,8 @@ def run_benchmark(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
                     results["scale"] = figures.pop("scale")
                 if "ping" in figures:
                     results["ping"] = figures.pop("ping")
+                if "interleaved" in figures:
+                    results["interleaved"] = figures.pop("interleaved")
                 redis.client().flushall()
                 say(f"Measuring {engine.label} through gunicorn ...")
                 figures["http"] = measure_over_http(environment, directory, plan)

@@ -50,6 +50,7 @@ def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
     assert ours["login"]["round_trips"] <= 3
     assert results["engines"]["redis"]["http"]["concurrent_adds"]["kept"] == 8
     assert results["engines"]["redis"]["writes"]["writes_per_read"] < 0.05
+    assert results["interleaved"]["redis"]["p99_ms"] > 0 and results["interleaved"]["django-redis"]["p99_ms"] > 0
     assert results["engines"]["django-redis-save-every-request"]["writes"]["writes_per_read"] == 1
     assert results["engines"]["redis"]["stored"]["bytes"] <= results["engines"]["django-redis"]["stored"]["bytes"]
     assert [row["sessions"] for row in results["scale"]] == [50, 100]
