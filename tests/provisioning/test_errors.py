@@ -8,7 +8,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from provisioning.errors import ProvisioningError
-from tests.provisioning.conftest import body_type, run, writes
+from tests.provisioning.conftest import SUBSCRIPTION_ID, body_type, run, writes
 
 
 def failure_of(*args: str) -> str:
@@ -197,3 +197,77 @@ def test_a_long_running_operation_that_fails_to_poll_is_a_sentence_too(arm, sett
     message = failure_of()
 
     assert message.startswith("Azure had an internal error (500) while creating Log Analytics workspace")
+
+
+# --- every 409 for what it is ------------------------------------------------------------
+def test_a_soft_deleted_vault_of_the_same_name_says_to_purge_or_recover_it(arm):
+    arm.inject(
+        409,
+        "ConflictError",
+        "A vault with the same name already exists in deleted state. You need to either recover or purge existing "
+        "key vault.",
+        method="PUT",
+        path_contains="/vaults/kv-",
+    )
+
+    message = failure_of("--name-suffix", "abc123")
+
+    assert message.startswith("A soft-deleted Key Vault still holds the name while creating Key Vault kv-dev-abc123")
+    assert "manage.py teardown_azure" in message and "az keyvault purge" in message and "az keyvault recover" in message
+    assert "--name-suffix" not in message
+
+
+def test_a_vault_name_taken_elsewhere_says_to_pick_another_suffix(arm):
+    arm.inject(
+        409,
+        "VaultAlreadyExists",
+        "The vault name 'kv-dev-abc123' is already in use.",
+        method="PUT",
+        path_contains="/vaults/kv-",
+    )
+
+    message = failure_of("--name-suffix", "abc123")
+
+    assert message.startswith("The Key Vault name is already taken in Azure while creating Key Vault kv-dev-abc123")
+    assert "--name-suffix" in message
+
+
+def test_a_role_already_assigned_under_another_name_is_taken_as_granted(arm):
+    group = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-sessiondemo-dev"
+    site = f"{group}/providers/Microsoft.Web/sites/app-sessiondemo-dev-abc123"
+    vault = f"{group}/providers/Microsoft.KeyVault/vaults/kv-dev-abc123"
+    secrets_user = "4633458b-17de-408a-b874-0445c86b69e6"
+    # Granted by hand, under a name of its own: ARM answers the run's assignment 409 RoleAssignmentExists.
+    arm.put(
+        f"{vault}/providers/Microsoft.Authorization/roleAssignments/granted-by-hand",
+        {
+            "properties": {
+                "roleDefinitionId": f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{secrets_user}",
+                "principalId": arm.principal_of(site),
+            }
+        },
+    )
+
+    output = run("provision_azure", "--name-suffix", "abc123")
+
+    grants = [
+        r for r in arm.requests if r.resource_type == "microsoft.authorization/roleassignments" and r.method == "PUT"
+    ]
+    assert [r.status for r in grants] == [409]
+    assert "Key Vault role for the web app (Secrets User) exists" in output
+    assert "is provisioned" in output
+
+
+def test_an_operation_still_running_says_to_wait(arm):
+    arm.inject(
+        409,
+        "Conflict",
+        "The resource is busy processing a previous update request or is undergoing system maintenance.",
+        method="PUT",
+        path_contains="/redisEnterprise/",
+    )
+
+    message = failure_of()
+
+    assert message.startswith("Azure is still busy with an earlier operation while creating Azure Managed Redis")
+    assert "Wait a few minutes" in message

@@ -175,3 +175,24 @@ def test_the_template_parses_and_every_expression_and_dependency_holds_together(
             # A grant is depended on by the guid() its name is made of.
             for guid in re.findall(r"guid\((?:[^()]|\([^()]*\))*\)", dependency):
                 assert guid in names
+
+
+def test_an_access_policy_template_lets_each_web_app_in_by_the_vaults_policies_and_grants_no_role(arm, tmp_path):
+    template = export(tmp_path, "--regions", "eastus,westeurope", "--key-vault-auth", "access-policy")
+
+    assert of_type(template, "Microsoft.Authorization/roleAssignments") == []
+    [vault] = of_type(template, "Microsoft.KeyVault/vaults")
+    assert vault["properties"]["enableRbacAuthorization"] is False
+    assert vault["properties"]["publicNetworkAccess"] == "Disabled"
+    assert [p["objectId"] for p in vault["properties"]["accessPolicies"]] == [principal_of(app) for app in WEB_APPS]
+    assert {p["tenantId"] for p in vault["properties"]["accessPolicies"]} == {"[subscription().tenantId]"}
+    assert all(p["permissions"] == {"secrets": ["get"]} for p in vault["properties"]["accessPolicies"])
+    assert set(vault["dependsOn"]) >= {f"{GROUP}/providers/Microsoft.Web/sites/{app}" for app in WEB_APPS}
+    assert all(balanced(e) for e in expressions(template))
+    # The secrets still come from parameters and listKeys, written through Resource Manager.
+    assert {r["name"].split("/", 1)[1] for r in of_type(template, "Microsoft.KeyVault/vaults/secrets")} == {
+        "secret-key",
+        "database-url",
+        "redis-url",
+        "redis-url-westeurope",
+    }

@@ -148,3 +148,218 @@ def test_long_waits_show_progress(arm, settings, monkeypatch):
     network.provision_virtual_network(context)
 
     assert "... still waiting for Virtual network vnet-sessiondemo-dev" in out.getvalue()
+
+
+# --- the fake refuses what Azure refuses ----------------------------------------------
+GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg1"
+CLUSTER = f"{GROUP}/providers/Microsoft.Cache/redisEnterprise/c1"
+CACHE = f"{GROUP}/providers/Microsoft.Cache/redis/c2"
+
+
+def send(fake_arm_server, method: str, path: str, api_version: str, body: dict) -> requests.Response:
+    return requests.request(
+        method,
+        f"{fake_arm_server.url}{path}?api-version={api_version}",
+        json=body,
+        headers=AUTH,
+        verify=fake_arm_server.ca_bundle,
+    )
+
+
+@pytest.fixture
+def group(arm, fake_arm_server):
+    send(fake_arm_server, "PUT", GROUP, "2025-04-01", {"location": "eastus"})
+    return fake_arm_server
+
+
+def alert(scope: str, namespace: str, metric: str, aggregation: str) -> dict:
+    criterion = {
+        "criterionType": "StaticThresholdCriterion",
+        "name": metric,
+        "metricName": metric,
+        "metricNamespace": namespace,
+        "operator": "GreaterThan",
+        "threshold": 10,
+        "timeAggregation": aggregation,
+    }
+    return {
+        "location": "global",
+        "properties": {
+            "severity": 2,
+            "enabled": True,
+            "scopes": [scope],
+            "evaluationFrequency": "PT1M",
+            "windowSize": "PT5M",
+            "criteria": {
+                "odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                "allOf": [criterion],
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "aggregation", "refused"),
+    [
+        # The recipe's errors alert on Managed Redis: the metric is not published for the type.
+        ("Microsoft.Cache/redisEnterprise", "errors", "Total", "Couldn't find a metric named errors."),
+        # A metric the type has, in another product's namespace.
+        ("Microsoft.Cache/redis", "cachemisses", "Total", "Couldn't find a metric named cachemisses."),
+        # A rate a second has no Total.
+        ("Microsoft.Cache/redisEnterprise", "cachemisses", "Total", "Aggregation 'Total' is not supported"),
+        ("Microsoft.Cache/redisEnterprise", "cachemisses", "Average", None),
+    ],
+)
+def test_a_metric_alert_names_a_metric_and_aggregation_the_type_publishes(
+    group, namespace, metric, aggregation, refused
+):
+    answer = send(
+        group,
+        "PUT",
+        f"{GROUP}/providers/Microsoft.Insights/metricAlerts/a1",
+        "2018-03-01",
+        alert(CLUSTER, namespace, metric, aggregation),
+    )
+
+    if refused is None:
+        assert answer.status_code in (200, 201)
+        return
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"error"} and answer.json()["error"]["code"] == "BadRequest"
+    assert answer.json()["error"]["message"].startswith(refused)
+
+
+@pytest.mark.parametrize(
+    ("target", "properties", "refused"),
+    [
+        # The database offers logs and no metrics; the cluster metrics and no logs.
+        (
+            f"{CLUSTER}/databases/default",
+            {"metrics": [{"category": "AllMetrics", "enabled": True}]},
+            "Metric category 'AllMetrics' is not supported",
+        ),
+        (
+            CLUSTER,
+            {"logs": [{"category": "ConnectionEvents", "enabled": True}]},
+            "Category 'ConnectionEvents' is not supported.",
+        ),
+        (
+            CACHE,
+            {"logs": [{"category": "ConnectionEvents", "enabled": True}]},
+            "Category 'ConnectionEvents' is not supported.",
+        ),
+        (f"{CLUSTER}/databases/default", {"logs": [{"category": "ConnectionEvents", "enabled": True}]}, None),
+    ],
+)
+def test_a_diagnostic_setting_names_only_categories_the_resource_offers(group, target, properties, refused):
+    path = f"{target}/providers/Microsoft.Insights/diagnosticSettings/d1"
+    answer = send(group, "PUT", path, "2021-05-01-preview", {"properties": {"workspaceId": "/x", **properties}})
+
+    if refused is None:
+        assert answer.status_code in (200, 201)
+        return
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith(refused)
+
+
+@pytest.mark.parametrize(
+    ("path", "api_version", "body", "refused"),
+    [
+        # The recipe's own SKU name, which the API does not know.
+        (
+            CLUSTER,
+            "2025-07-01",
+            {"location": "eastus", "sku": {"name": "M10"}, "properties": {"publicNetworkAccess": "Disabled"}},
+            "The SKU 'M10' is not valid",
+        ),
+        # ClusterCreateProperties requires publicNetworkAccess.
+        (
+            CLUSTER,
+            "2025-07-01",
+            {"location": "eastus", "sku": {"name": "Balanced_B0"}, "properties": {}},
+            "Required property 'publicNetworkAccess' not found",
+        ),
+        (
+            CACHE,
+            "2024-11-01",
+            {"location": "eastus", "properties": {"sku": {"name": "Standard", "family": "P", "capacity": 1}}},
+            "The SKU Standard P1 is not valid",
+        ),
+        (
+            f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv1",
+            "2026-05-15",
+            {"location": "eastus", "properties": {"sku": {"family": "A", "name": "standard"}, "accessPolicies": []}},
+            "Required property 'tenantId' not found",
+        ),
+    ],
+)
+def test_unknown_skus_and_bodies_missing_a_required_property_are_refused(group, path, api_version, body, refused):
+    answer = send(group, "PUT", path, api_version, body)
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] in ("BadRequest", "InvalidRequestContent")
+    assert refused in error["message"]
+
+
+def test_a_create_only_database_property_cannot_be_patched(group):
+    send(
+        group,
+        "PUT",
+        CLUSTER,
+        "2025-07-01",
+        {"location": "eastus", "sku": {"name": "Balanced_B0"}, "properties": {"publicNetworkAccess": "Disabled"}},
+    )
+    database = f"{CLUSTER}/databases/default"
+    assert send(group, "PUT", database, "2025-07-01", {"properties": {"port": 10000}}).status_code in (200, 201)
+
+    answer = send(group, "PATCH", database, "2025-07-01", {"properties": {"port": 10001}})
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "Property properties.port can be set only when the resource is created."
+
+
+def test_a_contributor_may_not_assign_roles_or_change_a_vaults_permission_model(arm, group):
+    arm.caller_role = "Contributor"
+    vault = f"{GROUP}/providers/Microsoft.KeyVault/vaults/kv1"
+    body = {
+        "location": "eastus",
+        "properties": {
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": [],
+            "enableRbacAuthorization": False,
+        },
+    }
+    assert send(group, "PUT", vault, "2026-05-15", body).status_code in (200, 201)
+    body["properties"]["enableRbacAuthorization"] = True
+
+    assert send(group, "PUT", vault, "2026-05-15", body).status_code == 403
+    assignment = send(
+        group, "PUT", f"{vault}/providers/Microsoft.Authorization/roleAssignments/r1", "2022-04-01", {"properties": {}}
+    )
+    assert assignment.status_code == 403
+    assert assignment.json()["error"]["code"] == "AuthorizationFailed"
+    permissions = requests.get(
+        f"{group.url}{GROUP}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01",
+        headers=AUTH,
+        verify=group.ca_bundle,
+    ).json()["value"]
+    assert "Microsoft.Authorization/*/Write" in permissions[0]["notActions"]
+
+
+def test_the_facts_each_name_their_source():
+    from tests.provisioning.azure_facts import load
+
+    for name in ("metrics", "diagnostic_categories"):
+        for kind, facts in load(name)["resource_types"].items():
+            sources = facts.get("sources") or [facts.get("source")]
+            assert sources and all(s and ("url" in s or "repository" in s) and s.get("read") for s in sources), kind
+    for kind, versions in load("resource_rules")["resource_types"].items():
+        for version, rules in versions.items():
+            assert rules["source"]["repository"] and re.fullmatch(r"[0-9a-f]{40}", rules["source"]["commit"]), (
+                kind,
+                version,
+            )
+    for role in load("roles")["roles"].values():
+        assert role["source"]["url"].startswith("https://learn.microsoft.com/")
