@@ -16,8 +16,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -71,30 +70,42 @@ def redis_error_kind(error: BaseException) -> str:
     return "response"
 
 
-@contextmanager
-def redis_errors(operation: str) -> Iterator[None]:
+class redis_errors:  # noqa: N801 - used as a context manager, named like contextlib's
     """Turn a Redis failure into SessionStoreUnavailable (counted); WRONGTYPE into ForeignData.
 
     Catch ForeignData *outside* the ``with``: the context manager raises it on exit.
+    A class rather than @contextmanager: it runs twice on every request, and a generator
+    per use costs more than the call it wraps.
     """
-    try:
-        yield
-    except ResponseError as error:
-        if str(error).startswith("WRONGTYPE"):
-            raise ForeignData(str(error)) from error
-        stats.record_redis_error("response")
-        raise SessionStoreUnavailable(
-            f"Redis answered the session {operation} with an error ({error}); try again in a few seconds.",
-            kind="response",
-        ) from error
-    except REDIS_FAILURES as error:
-        kind = redis_error_kind(error)
-        stats.record_redis_error(kind)
-        raise SessionStoreUnavailable(
-            f"The session store could not be reached for a {operation} ({kind}: {error}); "
-            "the session is kept, try again in a few seconds.",
-            kind=kind,
-        ) from error
+
+    __slots__ = ("operation",)
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> bool:
+        if error is None:
+            return False
+        if isinstance(error, ResponseError):
+            if str(error).startswith("WRONGTYPE"):
+                raise ForeignData(str(error)) from error
+            stats.record_redis_error("response")
+            raise SessionStoreUnavailable(
+                f"Redis answered the session {self.operation} with an error ({error}); try again in a few seconds.",
+                kind="response",
+            ) from error
+        if isinstance(error, REDIS_FAILURES):
+            failure = redis_error_kind(error)
+            stats.record_redis_error(failure)
+            raise SessionStoreUnavailable(
+                f"The session store could not be reached for a {self.operation} ({failure}: {error}); "
+                "the session is kept, try again in a few seconds.",
+                kind=failure,
+            ) from error
+        return False
 
 
 def warn_foreign(where: str) -> None:
@@ -395,6 +406,8 @@ class SessionStore(SessionBase):
     def _forget_stored(self) -> None:
         # What Redis holds for this session as far as this request knows: field -> stored bytes.
         self._stored: dict[str, bytes] = {}
+        # Loaded values: key -> (the object, its field, its stored bytes, its raw size).
+        self._loaded: dict[str, tuple[Any, str, bytes, int]] = {}
         self._counters: dict[str, dict[str, int]] = {}
         self._user_id = ""
         self._cleared = False
@@ -461,9 +474,11 @@ class SessionStore(SessionBase):
             if field == layout.USER_FIELD:
                 data[AUTH_USER_KEY] = value.decode()
                 self._stored[field] = value
+                self._loaded[AUTH_USER_KEY] = (data[AUTH_USER_KEY], field, value, len(value) + 2)
             elif key is not None:
                 data[key] = codec.decode(value, max_bytes)
                 self._stored[field] = value
+                self._loaded[key] = (data[key], field, value, codec.raw_size(value))
             elif field.startswith(layout.COUNTER_PREFIX):
                 name, _, counter = field[len(layout.COUNTER_PREFIX) :].partition(":")
                 try:
@@ -502,8 +517,12 @@ class SessionStore(SessionBase):
         wanted: dict[str, bytes] = {}
         raw_size = 0
         threshold, version = self.options.compress_threshold, self.options.layout
+        loaded = self._loaded
         for key, value in data.items():
-            if key == AUTH_USER_KEY and version >= 2 and isinstance(value, str):
+            known = loaded.get(key)
+            if known is not None and known[0] is value and type(value) in _IMMUTABLE and self._same_form(key, known):
+                wanted[known[1]], raw = known[2], known[3]  # as loaded: nothing to encode again
+            elif key == AUTH_USER_KEY and version >= 2 and isinstance(value, str):
                 wanted[layout.USER_FIELD], raw = value.encode(), len(value) + 2  # bare: layout.py
             else:
                 stored, raw = codec.encode(value, threshold, version)
@@ -513,6 +532,12 @@ class SessionStore(SessionBase):
             for counter, value in values.items():
                 wanted[layout.counter_field(name, counter)] = str(value).encode()
         return wanted, raw_size
+
+    def _same_form(self, key: str, known: tuple[Any, str, bytes, int]) -> bool:
+        """Whether a loaded value is stored as this layout would store it (else it is written anew)."""
+        version = self.options.layout
+        field = layout.USER_FIELD if key == AUTH_USER_KEY and version >= 2 else layout.data_field(key, version)
+        return known[1] == field and (version >= 2 or known[2][:1] in (codec.PLAIN, codec.COMPRESSED))
 
     def _check_size(self, fields: dict[str, bytes], raw_size: int) -> None:
         """One rule: the stored bytes and the uncompressed JSON both within MAX_BYTES (codec.decode's bound)."""
@@ -687,6 +712,10 @@ class RedisCounterMap:
 
     def clear(self, operation_id: str | None = None) -> None:
         self.store.change_counter(self.name, "clear", operation_id=operation_id)
+
+
+# Values that cannot change without being replaced: if still the loaded object, still the loaded bytes.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 @lru_cache(maxsize=8)
