@@ -20,7 +20,7 @@ import pytest
 from sessionkeeper.tests.conftest import PREFIX
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sessionkeeper-tests"
+CACHE = Path.home() / ".cache" / "sessionkeeper-tests"
 
 # Tests that read django.contrib.sessions' database table directly: they hold only for the
 # database backend whatever engine SESSION_ENGINE names, so they cannot pass on any other.
