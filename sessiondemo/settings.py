@@ -224,7 +224,8 @@ SESSION_MAX_BYTES = env_int("SESSION_MAX_BYTES", 64 * 1024, minimum=1024)
 SESSION_LAYOUT = env_int("SESSION_LAYOUT", 2, minimum=1)
 # New sessions one client address may start per minute; 0 turns the limit off.
 SESSION_CREATION_RATE = env_int("SESSION_CREATION_RATE", 120)
-SESSION_MAX_PER_USER = env_int("SESSION_MAX_PER_USER", 100, minimum=1)
+# Sessions one user may keep at once (phones, laptops, browsers); a sign-in past it signs out the oldest.
+SESSION_MAX_PER_USER = env_int("SESSION_MAX_PER_USER", 30, minimum=1)
 
 # The engine, configured as any project would configure it (sessionkeeper's README).
 SESSIONKEEPER = {
