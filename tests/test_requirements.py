@@ -105,3 +105,21 @@ def test_the_site_runs_from_requirements_txt_alone(site_venv, redis_url, tmp_pat
                 assert response.status == 200, path
     finally:
         stop_process(server)
+
+
+@pytest.mark.slow
+def test_requirements_txt_installs_the_session_engine_as_a_package(site_venv, tmp_path):
+    # From a directory outside the checkout, so the import finds the installed package only.
+    found = subprocess.run(
+        [
+            str(site_venv / "bin" / "python"),
+            "-c",
+            "import sessionkeeper.store, sessionkeeper; print(sessionkeeper.__file__)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.returncode == 0, found.stderr
+    assert "site-packages" in found.stdout and str(ROOT) not in found.stdout
