@@ -42,9 +42,14 @@ class Command(BaseCommand):
                 options["workers"],
                 directory=directory,
                 database_url=f"sqlite:///{directory / 'db.sqlite3'}",
-                # Every simulated shopper signs up from the one local address, which the sign-up
-                # limit (20 an hour) exists to stop: lift it for the load test's own cluster.
-                extra_environment={"REDIS_KEY_PREFIX": "sessiondemo-loadtest", "SIGNUP_ADDRESS_LIMIT": "1000000"},
+                # Every simulated shopper comes from the one local address, which the sign-up limit
+                # (20 an hour) and the session-creation rate (120 a minute) exist to stop: lift both
+                # for the load test's own cluster.
+                extra_environment={
+                    "REDIS_KEY_PREFIX": "sessiondemo-loadtest",
+                    "SIGNUP_ADDRESS_LIMIT": "1000000",
+                    "SESSION_CREATION_RATE": "0",
+                },
             )
 
         try:
