@@ -63,7 +63,9 @@ def test_manage_py_commands_work_in_a_plain_shell(tmp_path, arguments):
 
 
 def test_provision_azure_dry_run_prints_the_plan_with_only_the_subscription_exported(tmp_path):
-    result = manage(tmp_path, "provision_azure", "--dry-run", AZURE_SUBSCRIPTION_ID="0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    result = manage(
+        tmp_path, "provision_azure", "--dry-run", AZURE_SUBSCRIPTION_ID="0" * 8 + "-0000-0000-0000-" + "0" * 12
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Dry run" in result.stdout
     assert "nothing was sent" in result.stdout
