@@ -1,8 +1,10 @@
 """Sign up, log in (the site's and the admin's), log out, password change and the active-sessions page.
 
 Login and logout are Django's own views: login rotates the session key (against
-session fixation) and keeps the session's data, so the anonymous cart stays;
-logout flushes the session, which deletes it in the store, not only the cookie.
+session fixation) and keeps the session's data, and the guest cart merges into the
+account's (the session engine's USER_COUNTERS), which the message names; logout
+flushes the session, which deletes it in the store, not only the cookie, while the
+cart stays with the account.
 Every door to a password goes through accounts.throttle; a refusal answers 429 with
 Retry-After and a sentence.
 """
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import active_sessions, devices, throttle
 from accounts.forms import LoginForm, PasswordChangeForm, SignupForm
+from cart.cart import Cart, merged_sentence
 from sessiondemo.client_address import client_ip
 
 BACKEND = "accounts.backends.AccountBackend"
@@ -72,8 +75,11 @@ class LoginView(auth_views.LoginView):
         return finish_login(request, super().post(request, *args, **kwargs))
 
     def form_valid(self, form):
+        guest_cart = Cart(self.request.session).lines()  # merged into the account's as the login is saved
         response = super().form_valid(form)
         messages.success(self.request, f"You are logged in as {form.get_user().get_username()}.")
+        if guest_cart:
+            messages.info(self.request, merged_sentence(guest_cart))
         return response
 
 

@@ -1,9 +1,11 @@
-"""The shopping cart: sku -> quantity, kept in the session.
+"""The shopping cart: sku -> quantity, kept in the session, and with the account once signed in.
 
 Quantities are counters in the session engine, so the engine can change them
-atomically on the server: N concurrent "add 1" give exactly +N. Views parse
-input, call one method here, and report the CartError sentence when a rule is
-broken; the cart is left as it was.
+atomically on the server: N concurrent "add 1" give exactly +N. A signed-in shopper's
+cart is the account's (the engine's USER_COUNTERS): every device shares it, it outlives
+logout and expiry, and a guest's cart merges into it at sign-in, a line stopping at
+MAX_QUANTITY. Views parse input, call one method here, and report the CartError
+sentence when a rule is broken; the cart is left as it was.
 """
 
 from __future__ import annotations
@@ -139,6 +141,13 @@ class Cart:
 
     def as_json(self) -> dict[str, Any]:
         return summarize(self.lines())
+
+
+def merged_sentence(guest_lines: list[CartLine]) -> str:
+    """What signing in says about the guest cart it merged into the account's."""
+    items = [f"{line.quantity} of {line.product.name}" for line in guest_lines]
+    listed = items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"Your cart came with you into your account: {listed} (a line holds at most {MAX_QUANTITY})."
 
 
 def summarize(lines: list[CartLine]) -> dict[str, Any]:

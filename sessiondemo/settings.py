@@ -220,8 +220,9 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, min
 SESSION_GRACE_PERIOD = env_int("SESSION_GRACE_PERIOD", 30 * 60)
 SESSION_COMPRESS_THRESHOLD = env_int("SESSION_COMPRESS_THRESHOLD", 1024, minimum=1)
 SESSION_MAX_BYTES = env_int("SESSION_MAX_BYTES", 64 * 1024, minimum=1024)
-# 1 while instances of the previous release still serve the same Redis (a rolling deploy), then 2.
-SESSION_LAYOUT = env_int("SESSION_LAYOUT", 2, minimum=1)
+# The stored layout written: 3; 2 while instances of the previous release still serve the same Redis
+# (a rolling deploy; sessionkeeper's README), 1 while instances older still do.
+SESSION_LAYOUT = env_int("SESSION_LAYOUT", 3, minimum=1)
 # New sessions one client address may start per minute; 0 turns the limit off.
 SESSION_CREATION_RATE = env_int("SESSION_CREATION_RATE", 120)
 # Sessions one user may keep at once (phones, laptops, browsers); a sign-in past it signs out the oldest.
@@ -242,6 +243,9 @@ SESSIONKEEPER = {
     "GRACE_PERIOD": SESSION_GRACE_PERIOD,
     # The cart makes an anonymous session worth keeping, and is carried over an idle expiry.
     "KEEP": ["cart"],
+    # A signed-in shopper's cart is the account's: every device shares it, and a guest cart merges
+    # into it at sign-in, a line stopping at the cart's limit.
+    "USER_COUNTERS": {"cart": "cart.cart.MAX_QUANTITY"},
     "COMPRESS_THRESHOLD": SESSION_COMPRESS_THRESHOLD,
     "MAX_BYTES": SESSION_MAX_BYTES,
     "LAYOUT": SESSION_LAYOUT,

@@ -50,6 +50,15 @@ DEFAULTS: dict[str, Any] = {
     # Session keys (a data key, or a counter map's name) worth keeping: carried over an expiry,
     # and what makes an anonymous session live as long as a signed-in one.
     "KEEP": [],
+    # Counter maps kept with the user's account while signed in (layout 3), each with the most one
+    # counter may hold when a guest's counters merge into it at sign-in: an int, or a dotted path
+    # to one (read when first needed), e.g. {"cart": "myshop.cart.MAX_QUANTITY"}.
+    "USER_COUNTERS": {},
+    # Seconds a user's account record (USER_COUNTERS' maps and the index of their sessions) is
+    # kept after its last change or sign-in.
+    "ACCOUNT_TIMEOUT": 30 * 24 * 60 * 60,
+    # Seconds a signed-out session's key keeps why it ended, for its cookie's holder to be told.
+    "TOMBSTONE_TIMEOUT": 24 * 60 * 60,
     # A read within this many seconds of the last recorded activity writes nothing.
     # None: 1/20 of the idle timeout, at most 60 s.
     "SLIDE_THRESHOLD": None,
@@ -86,11 +95,36 @@ class Config:
     grace_ms: int
     threshold_ms: int
     keep: tuple[str, ...]
+    # (map name, the most a counter may hold after a merge) per USER_COUNTERS entry.
+    user_counters: tuple[tuple[str, int], ...]
+    account_ms: int
+    tombstone_ms: int
     compress_threshold: int
     max_bytes: int
     layout: int
     max_sessions_per_user: int
     creation_rate: tuple[int, int] | None
+
+    @property
+    def kept_fields(self) -> tuple[str, ...]:
+        """The field names and counter prefixes of KEEP, as load.lua matches them."""
+        return _kept_fields(self.keep)
+
+    @property
+    def user_counter_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.user_counters)
+
+    @property
+    def user_counter_prefixes(self) -> tuple[str, ...]:
+        return tuple(layout.counter_field(name) for name, _ in self.user_counters)
+
+
+@cache
+def _kept_fields(keep: tuple[str, ...]) -> tuple[str, ...]:
+    kept: list[str] = []
+    for name in keep:
+        kept += [layout.data_field(name, 2), layout.counter_field(name)]
+    return tuple(kept)
 
 
 def _callable(options: dict[str, Any], name: str) -> Callable[..., Any]:
@@ -110,6 +144,31 @@ def _seconds(options: dict[str, Any], name: str, minimum: int = 0) -> int:
             f"SESSIONKEEPER[{name!r}] must be a whole number of at least {minimum}, not {value!r}."
         )
     return value
+
+
+def _user_counters(options: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    value = options["USER_COUNTERS"]
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(
+            "SESSIONKEEPER['USER_COUNTERS'] must map counter map names to the most a counter may hold, "
+            f'such as {{"cart": 99}}, not {value!r}.'
+        )
+    maps = []
+    for name, maximum in value.items():
+        if isinstance(maximum, str):
+            try:
+                maximum = import_string(maximum)
+            except ImportError as error:
+                raise ImproperlyConfigured(
+                    f"SESSIONKEEPER['USER_COUNTERS'][{name!r}] = {value[name]!r} cannot be imported: {error}."
+                ) from None
+        if not isinstance(name, str) or ":" in name or not isinstance(maximum, int) or maximum < 1:
+            raise ImproperlyConfigured(
+                f"SESSIONKEEPER['USER_COUNTERS'] needs a map name without ':' and a whole number of at least 1 "
+                f"(or a dotted path to one) for each map, not {name!r}: {maximum!r}."
+            )
+        maps.append((name, maximum))
+    return tuple(maps)
 
 
 def _build() -> Config:
@@ -150,6 +209,14 @@ def _build() -> Config:
         grace_ms=_seconds(options, "GRACE_PERIOD") * 1000,
         threshold_ms=threshold_ms,
         keep=tuple(options["KEEP"]),
+        user_counters=_user_counters(options),
+        # An account record indexes sessions too: it outlives any of them.
+        account_ms=max(
+            _seconds(options, "ACCOUNT_TIMEOUT", 1),
+            _seconds(options, "ABSOLUTE_TIMEOUT", 1) + _seconds(options, "GRACE_PERIOD"),
+        )
+        * 1000,
+        tombstone_ms=_seconds(options, "TOMBSTONE_TIMEOUT", 1) * 1000,
         compress_threshold=_seconds(options, "COMPRESS_THRESHOLD", 1),
         max_bytes=_seconds(options, "MAX_BYTES", 1024),
         layout=options["LAYOUT"],

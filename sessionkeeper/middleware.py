@@ -46,6 +46,7 @@ class SessionMiddleware(DjangoSessionMiddleware):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 ip=options.client_address(request),
                 instance=options.instance_name(request),
+                request=request,
             )
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

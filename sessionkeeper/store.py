@@ -1,9 +1,12 @@
 """The session engine: ``SESSION_ENGINE = "sessionkeeper.store"``.
 
 One Redis hash per session (layout.py): a field per session key (codec.py), a field per
-cart counter changed by atomic scripts, and packed meta fields. A read-only request costs
-one round trip (load.lua) and writes nothing unless the idle expiry needs sliding; a
-request that changes the session costs one more (save.lua, only the changed fields).
+cart counter changed by atomic scripts, and packed meta fields. A signed-in session of
+layout 3 keeps USER_COUNTERS' maps (the cart) in its user's account record, in the same
+cluster slot, so every device of the user shares them. A read-only request costs one round
+trip (load.lua, the account's counters included) and writes nothing unless the idle expiry
+needs sliding; a request that changes the session costs one more (save.lua, only the
+changed fields).
 Redis errors become SessionStoreUnavailable, never an empty session: an outage is not a
 logout. Foreign data under any key the engine touches is logged on
 ``django.security.SuspiciousSession`` and handled, never a 500.
@@ -16,21 +19,23 @@ import hashlib
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase, UpdateError
 from django.contrib.sessions.exceptions import SessionInterrupted
+from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from sessionkeeper import codec, layout, stats
+from sessionkeeper import codec, endings, layout, stats
 from sessionkeeper.client import REDIS_FAILURES, RedisClient
 from sessionkeeper.conf import Config, config
+from sessionkeeper.endings import Ending
 from sessionkeeper.exceptions import (
     CounterLimitError,
     ForeignData,
@@ -138,36 +143,51 @@ class SessionStore(SessionBase):
         self.address = ""
         self.user_agent = ""
         self.instance = ""
-        self._journal: list[tuple[str, int]] = []
-        self._keyed: tuple[str | None, str] = (None, "")
+        # Why the session this request's cookie named is over, when it is (endings.py).
+        self.ending: Ending | None = None
+        # This request's counter changes, (field, change, kept with the account), to take back if refused.
+        self._journal: list[tuple[str, int, bool]] = []
+        self._keyed: tuple[str | None, str, str | None] = (None, "", None)
+        self._request: weakref.ref[HttpRequest] | None = None
+        self._login_checked = False
         self._forget_stored()
 
     # --- what the request tells us about the client ---------------------------------
 
-    def bind_client(self, user_agent: str = "", ip: str = "", instance: str = "") -> None:
-        """Remember who is asking; stored with signed-in sessions. Costs no round trip."""
+    def bind_client(
+        self, user_agent: str = "", ip: str = "", instance: str = "", request: HttpRequest | None = None
+    ) -> None:
+        """Remember who is asking; stored with signed-in sessions. Costs no round trip.
+
+        With ``request``, a session's login is checked by Django (``request.user``) before its
+        account's counters are read or changed: a session whose auth hash no longer matches (a
+        password change, a sign-out cutoff) is flushed then, and never reaches the account.
+        """
         self.user_agent = user_agent[:512]
         self.address = ip[:64]
         self.instance = instance
+        self._request = weakref.ref(request) if request is not None else None
 
     # --- Django's SessionBase contract ------------------------------------------------
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:
             return False
-        with redis_errors("lookup"):
-            return bool(self.redis.exists(self._key(session_key)))
+        try:
+            with redis_errors("lookup"):
+                ended, meta, meta_v1 = self.redis.hmget(self._key(session_key), layout.ENDED, layout.META, "m:seen")
+        except ForeignData:
+            return True  # another type under the key: the key is taken all the same
+        return ended is None and (meta is not None or meta_v1 is not None)
 
     def load(self) -> dict[str, Any]:
-        """Read the session in one round trip; the script slides the idle expiry when that matters."""
+        """Read the session (and its account's counters) in one round trip; slide the idle expiry when that matters."""
         if self.session_key is None:
             return {}  # no key, nothing to read: and nothing is created (Django's contract)
         started = time.perf_counter()
-        device = self._device_fields(signed_in=True)
-        args = [*self._header(), len(device) // 2, *device, *self._kept_names()]
         try:
             with redis_errors("load"):
-                reply = LOAD(self.redis, [self._key(self.session_key)], args)
+                reply = LOAD(self.redis, self._load_keys(), self._load_args())
         except ForeignData as error:
             return self._start_over_after_corruption(str(error))
         finally:
@@ -175,22 +195,14 @@ class SessionStore(SessionBase):
         stats.record_event("load")
         status = reply[0]
         if status == b"hit":
-            stats.record_event("hit")
-            if reply[1] == b"1":
-                stats.record_event("slide")
-            try:
-                return self._adopt(_pairs(reply[2:]))
-            except codec.CorruptValue as error:
-                return self._start_over_after_corruption(str(error))
+            return self._hit(reply)
         if status == b"corrupt":
             return self._start_over_after_corruption("the session hash has no expiry fields")
         if status == b"foreign":
             return self._start_over_after_corruption("the session's key holds another Redis type")
         if status == b"grace":
-            return self._recover_in_grace(_pairs(reply[1:]))
-        stats.record_event("expired" if status == b"expired" else "miss")
-        self._session_key = None
-        return {}
+            return self._recover_in_grace(reply)
+        return self._over(reply)
 
     def create(self) -> None:
         """Store the current data under a new, unused key; one round trip."""
@@ -198,16 +210,22 @@ class SessionStore(SessionBase):
         self.modified = True
 
     def save(self, must_create: bool = False) -> None:
-        """Write the fields this request changed; UpdateError when the session was deleted meanwhile."""
+        """Write the fields this request changed; UpdateError when the session was deleted meanwhile.
+
+        A session that has just signed in moves, in layout 3, to a key tagged with its user (a new
+        cookie), and its guest counters merge into the account's: the login's one write.
+        """
         if must_create and self.session_key is not None:
             return self._create_once(self.session_key, [])
         data = self._get_session()  # a load that finds nothing unsets the key
         if self.session_key is None:
             return self.create()
+        user_id = str(data.get(AUTH_USER_KEY, ""))
+        if self.options.layout >= 3 and user_id and self._tag != layout.user_tag(user_id):
+            return self._move()
         wanted, raw_size = self._encode_all(data)
         to_set = {field: value for field, value in wanted.items() if self._stored.get(field) != value}
         to_delete = [field for field in self._stored if field not in wanted]
-        user_id = str(data.get(AUTH_USER_KEY, ""))
         if not to_set and not to_delete and user_id == self._user_id and not self._cleared:
             return  # nothing changed since the load or the last counter operation: no round trip
         self._check_size(wanted, raw_size)
@@ -227,7 +245,7 @@ class SessionStore(SessionBase):
             warn_foreign("The session's hash")
             raise UpdateError("The session's data in Redis was not this engine's; it was not saved.")
         self._report_conflicts(replies[0][1:])
-        self._after_index(user_id, replies[1:])
+        self._after_index(user_id, replies[1:], tagged=self._tag is not None)
         self._stored = wanted
         self._user_id = user_id
         self._cleared = False
@@ -242,11 +260,12 @@ class SessionStore(SessionBase):
             return
         steps: list[Step] = [Command(("DEL", self._key(session_key)))]
         if current and self._user_id:
-            steps.append(self._index_call(self._user_id, "remove", layout.session_digest(session_key)))
+            tagged = layout.cookie_tag(session_key) is not None
+            steps.append(self._index_call(self._user_id, "remove", layout.session_digest(session_key), tagged=tagged))
         with redis_errors("delete"):
             replies = run_pipeline(self.redis, steps)
         if len(replies) > 1:
-            self._after_index("", replies[1:])
+            self._after_index("", replies[1:], tagged=False)
         stats.record_event("delete")
         if current:
             self._forget_stored()
@@ -254,21 +273,14 @@ class SessionStore(SessionBase):
     def cycle_key(self) -> None:
         """A new key for the same data (login): create the new hash and delete the old in one pipeline."""
         data = self._session
-        old_key, old_user_id = self.session_key, self._user_id
-        cleanup: list[Step] = []
-        if old_key:
-            cleanup.append(Command(("DEL", self._key(old_key))))
-            if old_user_id:
-                cleanup.append(self._index_call(old_user_id, "remove", layout.session_digest(old_key)))
-        self._create_with(cleanup)
+        self._create_with(self._leaving_steps())
         self._session_cache = data
         self.modified = True
-        if old_key:
-            stats.record_event("delete")
 
     def clear(self) -> None:
         super().clear()
         self._counters = {}
+        self._account_maps = frozenset()
         # Django clears without loading, so this request may not know which fields to delete.
         self._cleared = True
 
@@ -288,6 +300,12 @@ class SessionStore(SessionBase):
         # tells every reader which digest names the hash (layout.session_digest).
         return get_random_string(layout.new_key_length(self.options.layout), VALID_KEY_CHARS)
 
+    def _new_key_for(self, user_id: str) -> str:
+        """A new cookie: in layout 3 a signed-in session's carries its user's tag (layout.tagged_cookie)."""
+        if user_id and self.options.layout >= 3:
+            return layout.tagged_cookie(get_random_string(layout.V2_KEY_LENGTH, VALID_KEY_CHARS), user_id)
+        return self._get_new_session_key()
+
     # --- counters: the cart's atomic increments ---------------------------------------
 
     def counters(self, name: str) -> RedisCounterMap:
@@ -298,7 +316,19 @@ class SessionStore(SessionBase):
 
     def counter_values(self, name: str) -> dict[str, int]:
         self._get_session()
+        if name in self._account_maps:
+            self._check_login()
         return dict(self._counters.get(name, {}))
+
+    def _check_login(self) -> None:
+        """Let Django check this session's login before its account is reached (see bind_client)."""
+        if self._login_checked or self._request is None:
+            return
+        self._login_checked = True
+        request = self._request()
+        user = getattr(request, "user", None)
+        if user is not None:
+            user.is_authenticated  # noqa: B018 - resolving it runs django.contrib.auth.get_user
 
     def change_counter(
         self,
@@ -310,33 +340,40 @@ class SessionStore(SessionBase):
         operation_id: str | None = None,
     ) -> int:
         """Run one counter operation on the server (one round trip), exactly once per operation id."""
-        self._get_session()
-        if self.session_key is None:
-            self.create()
+        data = self._get_session()
+        if name in self._account_maps:
+            self._check_login()
+            data = self._get_session()
+        if self.session_key is None or self._needs_move(data):
+            self.save()  # a new session, or one that must first move to its user's key
+        account = name in self._account_maps
         target = layout.counter_field(name, field if operation != "clear" else "")
         if operation in {"add", "set"} and target not in self._stored:
-            self._check_size({**self._stored, target: b"0" * 20}, 0)
+            self._check_size({**self._stored, **self._account_fields(), target: b"0" * 20}, 0)
         idle = self._session_idle_ms(self._get_session(), counter_map=name)
-        args = [*self._header(idle), operation, target, amount, maximum, operation_key(operation_id)]
-        reply = self._run_counter(args)
+        user = self._user_id if account else ""
+        args = [*self._header(idle), operation, target, amount, maximum, operation_key(operation_id), user]
+        reply = self._run_counter(args, account)
         value = int(reply[1])
         if operation == "clear":
             self._counters.pop(name, None)
-            removed = _pairs(reply[2:])
-            self._journal += [(field.decode(), int(count)) for field, count in removed]
+            if account:
+                self._counters[name] = {}
+            self._journal += [(field.decode(), int(count), account) for field, count in _pairs(reply[2:])]
             self._stored = {f: v for f, v in self._stored.items() if not f.startswith(target)}
         else:
-            self._journal.append((target, -int(reply[2])))
+            self._journal.append((target, -int(reply[2]), account))
             self._mirror_counter(name, field, target, value)
         # The cookie must be set (a new session), but save() finds nothing left to write.
         self.modified = True
         stats.record_event("save")
         return value
 
-    def _run_counter(self, args: list[Any]) -> list[Any]:
+    def _run_counter(self, args: list[Any], account: bool) -> list[Any]:
+        keys = [self._hash_key, self._account_key] if account else [self._hash_key]
         try:
             with redis_errors("counter change"):
-                reply = COUNTER(self.redis, [self._hash_key], args)
+                reply = COUNTER(self.redis, keys, args)
         except ForeignData as error:
             reply = [b"foreign", str(error)]
         status = reply[0]
@@ -348,12 +385,13 @@ class SessionStore(SessionBase):
             warn_foreign("A counter or the meta of this session")
             raise SessionInterrupted("A counter in this session is not a number; it was left unchanged.")
         if status == b"foreign":
-            warn_foreign("The session's key")
+            warn_foreign("The session's key or its account record")
             raise SessionInterrupted("This session's data in Redis was not this engine's; it was left unchanged.")
         if status == b"limit":
             current = int(reply[1])
-            name, _, field = args[len(layout.HEADER) + 1][len(layout.COUNTER_PREFIX) :].partition(":")
-            self._mirror_counter(name, field, args[len(layout.HEADER) + 1], current)
+            target = args[len(layout.HEADER) + 1]
+            name, _, field = target[len(layout.COUNTER_PREFIX) :].partition(":")
+            self._mirror_counter(name, field, target, current)
             raise CounterLimitError(
                 f"{field} cannot change by {args[len(layout.HEADER) + 2]}: it is {current}, "
                 f"and it must stay between 0 and {args[len(layout.HEADER) + 3]}."
@@ -362,27 +400,44 @@ class SessionStore(SessionBase):
 
     def _undo_counters(self) -> None:
         """Take back this request's counter changes: a request refused for size applies none."""
-        changes = [(field, change) for field, change in self._journal if change]
+        changes = [(field, change, account) for field, change, account in self._journal if change]
         self._journal = []
         if not changes or self.session_key is None:
             return
-        pairs = [item for field, change in changes for item in (field, change)]
-        with redis_errors("counter undo"):
-            COUNTER(self.redis, [self._hash_key], [*self._header(), "undo", "", 0, 0, operation_key(None), *pairs])
+        for account in (False, True):
+            pairs = [item for field, change, held in changes if held is account for item in (field, change)]
+            if not pairs:
+                continue
+            keys = [self._hash_key, self._account_key] if account else [self._hash_key]
+            user = self._user_id if account else ""
+            args = [*self._header(), "undo", "", 0, 0, operation_key(None), user, *pairs]
+            with redis_errors("counter undo"):
+                COUNTER(self.redis, keys, args)
         stats.record_event("undo")
-        for field, change in changes:
+        for field, change, _ in changes:
             name, _, counter = field[len(layout.COUNTER_PREFIX) :].partition(":")
             current = self._counters.get(name, {}).get(counter, 0) + change
             self._mirror_counter(name, counter, field, current)
 
     def _mirror_counter(self, name: str, field: str, target: str, value: int) -> None:
         values = self._counters.setdefault(name, {})
+        account = name in self._account_maps
         if value > 0:
             values[field] = value
-            self._stored[target] = str(value).encode()
+            if not account:
+                self._stored[target] = str(value).encode()
         else:
             values.pop(field, None)
-            self._stored.pop(target, None)
+            if not account:
+                self._stored.pop(target, None)
+
+    def _account_fields(self) -> dict[str, bytes]:
+        """The account's counters as stored, for the one size rule: they are this session's data too."""
+        return {
+            layout.counter_field(name, counter): str(value).encode()
+            for name in self._account_maps
+            for counter, value in self._counters.get(name, {}).items()
+        }
 
     # --- internals -----------------------------------------------------------------------
 
@@ -393,15 +448,26 @@ class SessionStore(SessionBase):
     def _key(self, session_key: str) -> str:
         # A load and a save of one request name the same key: hash the cookie once.
         if session_key != self._keyed[0]:
-            self._keyed = (
-                session_key,
-                layout.session_hash_key(self.options.key_prefix, layout.session_digest(session_key)),
-            )
+            tag = layout.cookie_tag(session_key)
+            digest = layout.session_digest(session_key)
+            self._keyed = (session_key, layout.session_hash_key(self.options.key_prefix, digest, tag), tag)
         return self._keyed[1]
 
     @property
     def _hash_key(self) -> str:
         return self._key(self.session_key)
+
+    @property
+    def _tag(self) -> str | None:
+        """The user tag of this session's cookie (layout 3, signed in), or None."""
+        if self.session_key is None:
+            return None
+        self._key(self.session_key)
+        return self._keyed[2]
+
+    @property
+    def _account_key(self) -> str:
+        return layout.account_key(self.options.key_prefix, self._tag or layout.user_tag(self._user_id))
 
     def _forget_stored(self) -> None:
         # What Redis holds for this session as far as this request knows: field -> stored bytes.
@@ -409,6 +475,10 @@ class SessionStore(SessionBase):
         # Loaded values: key -> (the object, its field, its stored bytes, its raw size).
         self._loaded: dict[str, tuple[Any, str, bytes, int]] = {}
         self._counters: dict[str, dict[str, int]] = {}
+        # The counter maps this session reads from and changes in its account record (layout 3).
+        self._account_maps: frozenset[str] = frozenset()
+        # The session the counters were loaded from: a merge of them into an account happens once.
+        self._origin = ""
         self._user_id = ""
         self._cleared = False
 
@@ -428,10 +498,20 @@ class SessionStore(SessionBase):
             options.threshold_ms,
             "" if cap_ms is None else cap_ms,
             "" if session_idle_ms is None else session_idle_ms,
+            options.account_ms,
+            options.tombstone_ms,
         ]
 
-    def _kept_names(self) -> list[str]:
-        return _kept_names(self.options.keep)
+    def _load_keys(self) -> list[str]:
+        key = self._hash_key
+        if self._tag is not None and self.options.user_counters:
+            return [key, self._account_key]
+        return [key]
+
+    def _load_args(self) -> list[Any]:
+        device = self._device_fields(signed_in=True)
+        kept = self.options.kept_fields
+        return [*self._header(), len(device) // 2, *device, len(kept), *kept, *self.options.user_counter_prefixes]
 
     def _session_idle_ms(self, data: dict[str, Any], counter_map: str = "") -> int:
         """The signed-in idle timeout once the session holds a login or a kept key; stricter by set_expiry."""
@@ -463,6 +543,60 @@ class SessionStore(SessionBase):
             return layout.device_fields(2, self.address, device, "")
         return layout.device_fields(1, self.address, self.user_agent, self.instance)
 
+    # --- what a load found ------------------------------------------------------------
+
+    def _hit(self, reply: list[Any]) -> dict[str, Any]:
+        stats.record_event("hit")
+        if reply[1] == b"1":
+            stats.record_event("slide")
+        count = int(reply[2])
+        try:
+            data = self._adopt(_pairs(reply[3 : 3 + count]))
+        except codec.CorruptValue as error:
+            return self._start_over_after_corruption(str(error))
+        tag = self._tag
+        if tag is not None and self._user_id and tag != layout.user_tag(self._user_id):
+            return self._start_over_after_corruption("a signed-in session's key names another user")
+        self._origin = layout.session_digest(self.session_key)
+        if tag is not None and self._user_id:
+            self._adopt_account(reply[3 + count :])
+        if self._needs_move(data):
+            self.modified = True  # a layout-2 signed-in session: moved to its user's key when saved
+        return data
+
+    def _adopt_account(self, reply: list[Any]) -> None:
+        """The account's counters: the maps this session shares with every device of its user."""
+        self._account_maps = self.options.user_counter_names
+        for name in self._account_maps:
+            self._counters[name] = {}
+        if reply and reply[0] == b"foreign":
+            warn_foreign("A user's account record")
+        for field, value in _pairs(reply[1:]):
+            name, _, counter = field.decode()[len(layout.COUNTER_PREFIX) :].partition(":")
+            try:
+                self._counters[name][counter] = int(value)
+            except (ValueError, KeyError):
+                warn_foreign("A counter of a user's account record")
+
+    def _needs_move(self, data: dict[str, Any]) -> bool:
+        """A signed-in session not yet under its user's key (a login, or a layout-2 session) in layout 3."""
+        user_id = data.get(AUTH_USER_KEY)
+        return bool(user_id) and self.options.layout >= 3 and self._tag != layout.user_tag(str(user_id))
+
+    def _over(self, reply: list[Any]) -> dict[str, Any]:
+        """Nothing to load: expired past its grace, buried (a tombstone), or never there."""
+        status = reply[0]
+        idle_seconds = self.options.idle_ms // 1000
+        if status == b"expired":
+            self.ending = Ending(reply[1].decode(), reply[3] == b"1", False, int(reply[2]) // 1000)
+        elif status == b"ended":
+            self.ending = Ending(reply[1].decode(errors="replace"), True, False, idle_seconds)
+        elif self._tag is not None:
+            self.ending = Ending(endings.ENDED, True, False, idle_seconds)
+        stats.record_event("expired" if status == b"expired" else "miss")
+        self._session_key = None
+        return {}
+
     def _adopt(self, fields: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         """Decode a loaded hash; remember what was stored so save() writes only changes."""
         data: dict[str, Any] = {}
@@ -489,21 +623,24 @@ class SessionStore(SessionBase):
         self._user_id = str(data.get(AUTH_USER_KEY, ""))
         return data
 
-    def _recover_in_grace(self, fields: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    def _recover_in_grace(self, reply: list[Any]) -> dict[str, Any]:
         """Expired within the grace period: a fresh anonymous session that keeps the kept keys."""
         stats.record_event("expired")
+        reason, idle_seconds, signed_in = reply[1].decode(), int(reply[2]) // 1000, reply[3] == b"1"
         self._session_key = None
         try:
-            data = self._adopt(fields)
+            data = self._adopt(_pairs(reply[4:]))
         except codec.CorruptValue as error:
             return self._start_over_after_corruption(str(error))
         data.pop(AUTH_USER_KEY, None)  # never carried, whatever KEEP says
         # Nothing of this is in Redis yet: the next save creates the new session with all of it.
         self._stored = {}
         self._user_id = ""
-        if data or self._counters:
+        kept = bool(data or any(self._counters.values()))
+        if kept:
             stats.record_event("grace_recovery")
             self.modified = True
+        self.ending = Ending(reason, signed_in, kept, idle_seconds)
         return data
 
     def _start_over_after_corruption(self, reason: str) -> dict[str, Any]:
@@ -513,7 +650,13 @@ class SessionStore(SessionBase):
         self._session_key = None
         return {}
 
-    def _encode_all(self, data: dict[str, Any]) -> tuple[dict[str, bytes], int]:
+    # --- what a write sends -----------------------------------------------------------
+
+    def _encode_all(
+        self, data: dict[str, Any], leave_out: frozenset[str] | None = None
+    ) -> tuple[dict[str, bytes], int]:
+        """The session's fields as stored; the counters of the maps in ``leave_out`` (by default those
+        its account keeps) are not the session hash's."""
         wanted: dict[str, bytes] = {}
         raw_size = 0
         threshold, version = self.options.compress_threshold, self.options.layout
@@ -528,9 +671,11 @@ class SessionStore(SessionBase):
                 stored, raw = codec.encode(value, threshold, version)
                 wanted[layout.data_field(key, version)] = stored
             raw_size += raw
+        leave_out = self._account_maps if leave_out is None else leave_out
         for name, values in self._counters.items():
-            for counter, value in values.items():
-                wanted[layout.counter_field(name, counter)] = str(value).encode()
+            if name not in leave_out:
+                for counter, value in values.items():
+                    wanted[layout.counter_field(name, counter)] = str(value).encode()
         return wanted, raw_size
 
     def _same_form(self, key: str, known: tuple[Any, str, bytes, int]) -> bool:
@@ -575,24 +720,32 @@ class SessionStore(SessionBase):
             args += self._user_fields(user_id)
         return args
 
-    def _index_call(self, user_id: str, operation: str, *digests: str) -> ScriptCall:
-        index = layout.user_index_key(self.options.key_prefix, user_id)
-        args = (*self._header(), operation, self.options.max_sessions_per_user, *digests)
-        return ScriptCall(INDEX, (index,), tuple(args))
+    # --- users' indexes ---------------------------------------------------------------
+
+    def _index_call(self, user_id: str, operation: str, *digests: str, tagged: bool) -> ScriptCall:
+        """A call of index.lua: on the account record (layout-3 sessions) or on layouts 1-2's sorted set."""
+        prefix = self.options.key_prefix
+        if tagged:
+            key, kind = layout.account_key(prefix, layout.user_tag(user_id)), "account"
+        else:
+            key, kind = layout.user_index_key(prefix, user_id), "zset"
+        args = (*self._header(), operation, self.options.max_sessions_per_user, kind, *digests)
+        return ScriptCall(INDEX, (key,), tuple(args))
 
     def _index_steps(self, user_id: str) -> list[Step]:
-        """Keep users' session indexes in step when the session's user changes (login, logout)."""
+        """Keep users' session indexes in step when the session's user changes (a login in layouts 1-2, a logout)."""
         if user_id == self._user_id:
             return []
         digest = layout.session_digest(self.session_key)
+        tagged = self._tag is not None
         steps: list[Step] = []
         if self._user_id:
-            steps.append(self._index_call(self._user_id, "remove", digest))
+            steps.append(self._index_call(self._user_id, "remove", digest, tagged=tagged))
         if user_id:
-            steps.append(self._index_call(user_id, "add", digest))
+            steps.append(self._index_call(user_id, "add", digest, tagged=tagged))
         return steps
 
-    def _after_index(self, user_id: str, replies: Sequence[Any]) -> None:
+    def _after_index(self, user_id: str, replies: Sequence[Any], tagged: bool) -> None:
         """Log a foreign index that the script replaced; sign out the sessions dropped over the cap."""
         dropped: list[str] = []
         for reply in replies:
@@ -601,18 +754,48 @@ class SessionStore(SessionBase):
                     warn_foreign("A user's session index")
                 dropped += [digest.decode() for digest in reply[1:]]
         if dropped and user_id:
+            self._sign_out_dropped(user_id, dropped, tagged)
+
+    def _sign_out_dropped(self, user_id: str, digests: list[str], tagged: bool) -> None:
+        """Sessions dropped from a full index end too: one call in the user's slot (layout 3), or one per session."""
+        prefix, header = self.options.key_prefix, self._header()
+        if tagged:
+            tag = layout.user_tag(user_id)
+            keys = tuple(layout.session_hash_key(prefix, digest, tag) for digest in digests)
+            steps: list[Step] = [ScriptCall(REVOKE, keys, (*header, user_id, endings.LIMIT, "0"))]
+        else:
             steps = [
-                ScriptCall(REVOKE, (layout.session_hash_key(self.options.key_prefix, d),), (*self._header(), user_id))
-                for d in dropped
+                ScriptCall(REVOKE, (layout.session_hash_key(prefix, digest),), (*header, user_id, "", "0"))
+                for digest in digests
             ]
-            with redis_errors("revocation"):
-                revoked = sum(max(int(reply), 0) for reply in run_pipeline(self.redis, steps))
-            if revoked:
-                stats.record_event("delete", revoked)
+        with redis_errors("revocation"):
+            revoked = sum(int(reply[0]) for reply in run_pipeline(self.redis, steps))
+        if revoked:
+            stats.record_event("delete", revoked)
+
+    # --- creating a session -----------------------------------------------------------
+
+    def _leaving_steps(self) -> list[Step]:
+        """What a new key leaves behind: the old hash, and its entry in its user's index."""
+        old_key = self.session_key
+        if not old_key:
+            return []
+        steps: list[Step] = [Command(("DEL", self._key(old_key)))]
+        if self._user_id:
+            digest = layout.session_digest(old_key)
+            steps.append(self._index_call(self._user_id, "remove", digest, tagged=self._tag is not None))
+        stats.record_event("delete")
+        return steps
+
+    def _move(self) -> None:
+        """A signed-in session moves to a key tagged with its user (layout 3): a login, or an older session."""
+        self._create_with(self._leaving_steps())
+        self.modified = True
 
     def _create_with(self, extra_steps: Sequence[Step], limit_rate: bool = False) -> None:
+        user_id = str(self._get_session(no_load=True).get(AUTH_USER_KEY, ""))
         for _ in range(100):
-            key = self._get_new_session_key()
+            key = self._new_key_for(user_id)
             try:
                 self._create_once(key, extra_steps, limit_rate)
             except CreateError:
@@ -624,22 +807,19 @@ class SessionStore(SessionBase):
     def _create_once(self, session_key: str, extra_steps: Sequence[Step], limit_rate: bool = False) -> None:
         """Write the current data and counters under ``session_key``; CreateError when it exists."""
         data = self._get_session(no_load=True)
-        wanted, raw_size = self._encode_all(data)
-        self._check_size(wanted, raw_size)
         user_id = str(data.get(AUTH_USER_KEY, ""))
+        tag = layout.cookie_tag(session_key) if user_id else None
+        merging = self._merging() if tag is not None else {}
+        # A tagged session's account keeps USER_COUNTERS' maps; an untagged one keeps every counter itself.
+        wanted, raw_size = self._encode_all(data, self.options.user_counter_names if tag else frozenset())
+        self._check_size({**wanted, **self._account_fields()}, raw_size)
         digest = layout.session_digest(session_key)
-        key = layout.session_hash_key(self.options.key_prefix, digest)
-        args: list[Any] = [*self._header(self._session_idle_ms(data), self._cap_ms(data))]
-        for field, value in wanted.items():
-            args += [field, value]
-        if user_id:
-            args += self._user_fields(user_id)
-        elif self.options.layout == 1:
-            args += self._device_fields(signed_in=False)
+        key = layout.session_hash_key(self.options.key_prefix, digest, tag)
+        create = self._create_call(key, data, wanted, user_id, tag, merging)
         rate = self._rate_step() if limit_rate else None
-        steps: list[Step] = [*([rate] if rate else []), ScriptCall(CREATE, (key,), tuple(args)), *extra_steps]
-        if user_id:
-            steps.append(self._index_call(user_id, "add", digest))
+        steps: list[Step] = [*([rate] if rate else []), create, *extra_steps]
+        if user_id and tag is None:
+            steps.append(self._index_call(user_id, "add", digest, tagged=False))
         started = time.perf_counter()
         try:
             with redis_errors("create"):
@@ -655,12 +835,60 @@ class SessionStore(SessionBase):
             if status == b"foreign":
                 warn_foreign("A new session's key")
             raise CreateError(f"A session hash for digest {digest[:12]}... already exists.")
+        self._created(session_key, wanted, user_id, tag, replies[0])
+        stats.record_event("create")
+        stats.observe_size(sum(len(field) + len(value) for field, value in wanted.items()), raw_size)
+        self._after_index(user_id, replies[1 + len(extra_steps) :], tagged=False)
+
+    def _create_call(
+        self,
+        key: str,
+        data: dict[str, Any],
+        wanted: dict[str, bytes],
+        user_id: str,
+        tag: str | None,
+        merging: dict[str, dict[str, int]],
+    ) -> ScriptCall:
+        fields: list[Any] = [item for field, value in wanted.items() for item in (field, value)]
+        if user_id:
+            fields += self._user_fields(user_id)
+        elif self.options.layout == 1:
+            fields += self._device_fields(signed_in=False)
+        args: list[Any] = [*self._header(self._session_idle_ms(data), self._cap_ms(data)), len(fields), *fields]
+        if tag is None:
+            return ScriptCall(CREATE, (key,), tuple(args))
+        maximum = dict(self.options.user_counters)
+        args += [self.options.max_sessions_per_user, operation_key(f"merge {self._origin}")]
+        for name, values in merging.items():
+            for counter, amount in values.items():
+                args += [layout.counter_field(name, counter), amount, maximum[name]]
+        account = layout.account_key(self.options.key_prefix, tag)
+        return ScriptCall(CREATE, (key, account), tuple(args))
+
+    def _merging(self) -> dict[str, dict[str, int]]:
+        """The guest's counters of the maps an account keeps: merged into the account's at sign-in."""
+        return {
+            name: dict(values)
+            for name, values in self._counters.items()
+            if name in self.options.user_counter_names and name not in self._account_maps and values
+        }
+
+    def _created(self, session_key: str, wanted: dict[str, bytes], user_id: str, tag: str | None, reply: list) -> None:
+        """What this request now knows of the session it created (and of its account's counters)."""
         self._session_key = session_key
         self._stored = wanted
         self._user_id = user_id
-        stats.record_event("create")
-        stats.observe_size(sum(len(field) + len(value) for field, value in wanted.items()), raw_size)
-        self._after_index(user_id, replies[1 + len(extra_steps) :])
+        self._origin = self._origin or layout.session_digest(session_key)
+        if tag is None:
+            self._account_maps = frozenset()
+            return
+        count = int(reply[1])
+        dropped = [digest.decode() for digest in reply[2 : 2 + count]]
+        account = reply[2 + count :]
+        replaced = len(account) % 2 == 1 and account[-1] == b"foreign"
+        self._adopt_account([b"foreign" if replaced else b"account", *account[: len(account) - replaced]])
+        if dropped:
+            self._sign_out_dropped(user_id, dropped, tagged=True)
 
     def _rate_step(self) -> ScriptCall | None:
         rate = self.options.creation_rate
@@ -716,14 +944,6 @@ class RedisCounterMap:
 
 # Values that cannot change without being replaced: if still the loaded object, still the loaded bytes.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
-
-
-@lru_cache(maxsize=8)
-def _kept_names(keep: tuple[str, ...]) -> list[str]:
-    kept = []
-    for name in keep:
-        kept += [layout.data_field(name, 2), layout.counter_field(name)]
-    return kept
 
 
 def _pairs(flat: list[bytes]) -> list[tuple[bytes, bytes]]:

@@ -1,9 +1,11 @@
 """A user's active sessions: list them, revoke one, all the others, or all.
 
-Each user has a sorted set of session digests (layout.user_index_key), kept by the store
-on login and logout, pruned and capped by index.lua. The set and the sessions live in
-different cluster slots, so reads and revocations go through pipelines; entries whose
-session is gone, over a limit, someone else's or foreign are pruned as they are met.
+Layout 3 indexes a user's sessions in the user's account record, in the user's cluster slot
+with the sessions themselves: listing them is one pipeline to one node, and signing them out
+one script call (revoke.lua) that leaves each a tombstone naming the reason. Sessions of
+layouts 1 and 2 are still found through their sorted set (layout.user_index_key) until they
+end; they live in other slots, so they are read and revoked one call each, in one pipeline.
+Entries whose session is gone, over a limit, someone else's or foreign are pruned as they are met.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sessionkeeper import codec, layout, stats
+from sessionkeeper import codec, endings, layout, stats
 from sessionkeeper.client import get_client
 from sessionkeeper.conf import config
 from sessionkeeper.scripts import INDEX, REVOKE, Command, ScriptCall, Step, run_pipeline
 from sessionkeeper.store import SessionStore, redis_errors, warn_foreign
 
-# What the listing reads of each session, in either layout.
+# What the listing reads of each session, in any layout.
 META_FIELDS = (
     layout.META,
     layout.DEVICE,
@@ -35,88 +37,128 @@ class ActiveSession:
     ip: str
     created: datetime
     last_seen: datetime
-    instance: str  # the instance that last served it: recorded by layout 1 only
     is_current: bool
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    """A user's indexed sessions: layout 3's (in the account record) and older ones (the sorted set)."""
+
+    tagged: dict[str, int]  # digest -> sign-in ms
+    older: dict[str, int]
+
+    def digests(self) -> list[str]:
+        return [*self.tagged, *self.older]
 
 
 def list_user_sessions(user_id: int | str, current_session_key: str | None = None) -> list[ActiveSession]:
     """The user's live sessions, most recently seen first; stale index entries are pruned."""
     user_id = str(user_id)
-    client = get_client()
-    entries = _index(user_id, "list")
-    signed_in = dict(zip(entries[0::2], (int(float(score)) for score in entries[1::2]), strict=False))
-    prefix = config().key_prefix
-    steps: list[Step] = [Command(("HMGET", layout.session_hash_key(prefix, d), *META_FIELDS)) for d in signed_in]
+    indexed = _read_index(user_id)
+    prefix, tag = config().key_prefix, layout.user_tag(user_id)
+    keys = [layout.session_hash_key(prefix, d, tag) for d in indexed.tagged]
+    keys += [layout.session_hash_key(prefix, d) for d in indexed.older]
+    steps: list[Step] = [Command(("HMGET", key, *META_FIELDS)) for key in keys]
     with redis_errors("listing"):
-        metas = run_pipeline(client, steps, raise_on_error=False) if steps else []
+        metas = run_pipeline(get_client(), steps, raise_on_error=False) if steps else []
     current = layout.session_digest(current_session_key) if current_session_key else None
-    sessions, stale = [], []
-    for (digest, created), meta in zip(signed_in.items(), metas, strict=False):
+    sessions, stale = [], set()
+    entries = [*indexed.tagged.items(), *indexed.older.items()]
+    for (digest, created), meta in zip(entries, metas, strict=False):
         if isinstance(meta, Exception):
             warn_foreign("A session listed in a user's index")
-            stale.append(digest)
+            stale.add(digest)
             continue
         session = _active_session(digest, user_id, dict(zip(META_FIELDS, meta, strict=False)), created, current)
         if session is None:
-            stale.append(digest)
+            stale.add(digest)
         else:
             sessions.append(session)
     if stale:
-        _index(user_id, "remove", *stale)
+        _prune(user_id, indexed, stale)
     return sorted(sessions, key=lambda session: session.last_seen, reverse=True)
 
 
-def revoke_session(user_id: int | str, digest: str) -> bool:
+def revoke_session(user_id: int | str, digest: str, reason: str = endings.REVOKED) -> bool:
     """End one of the user's sessions; False when it was already gone or is not theirs."""
     if not layout.is_digest(digest):
         return False
-    return _revoke(str(user_id), [digest]) == 1
+    # Where it lives depends on its layout; revoke.lua checks whose it is wherever it looks.
+    return _revoke(str(user_id), _Indexed({digest: 0}, {digest: 0}), reason) == 1
 
 
-def revoke_other_sessions(user_id: int | str, current_session_key: str) -> int:
+def revoke_other_sessions(user_id: int | str, current_session_key: str, reason: str = endings.REVOKED) -> int:
     """End every session of the user but the current one (for example after a password change)."""
     current = layout.session_digest(current_session_key)
-    return _revoke(str(user_id), [digest for digest in _indexed(str(user_id)) if digest != current])
+    indexed = _read_index(str(user_id))
+    indexed.tagged.pop(current, None)
+    indexed.older.pop(current, None)
+    return _revoke(str(user_id), indexed, reason)
 
 
-def revoke_all_sessions(user_id: int | str) -> int:
+def revoke_all_sessions(user_id: int | str, reason: str = endings.REVOKED) -> int:
     """End every session of the user, the current one included."""
-    return _revoke(str(user_id), _indexed(str(user_id)))
+    return _revoke(str(user_id), _read_index(str(user_id)), reason)
 
 
 def _header() -> list[object]:
     return SessionStore()._header()
 
 
-def _index(user_id: str, operation: str, *digests: str) -> list[str]:
+def _index_call(user_id: str, operation: str, kind: str, *digests: str) -> ScriptCall:
     options = config()
-    key = layout.user_index_key(options.key_prefix, user_id)
+    if kind == "account":
+        key = layout.account_key(options.key_prefix, layout.user_tag(user_id))
+    else:
+        key = layout.user_index_key(options.key_prefix, user_id)
+    return ScriptCall(INDEX, (key,), (*_header(), operation, options.max_sessions_per_user, kind, *digests))
+
+
+def _read_index(user_id: str) -> _Indexed:
+    steps: list[Step] = [_index_call(user_id, "list", "account"), _index_call(user_id, "list", "zset")]
     with redis_errors("listing"):
-        reply = INDEX(get_client(), [key], [*_header(), operation, options.max_sessions_per_user, *digests])
-    if reply[0] == b"foreign":
-        warn_foreign("A user's session index")
-    return [value.decode() for value in reply[1:]]
+        replies = run_pipeline(get_client(), steps)
+    found = []
+    for reply in replies:
+        if reply[0] == b"foreign":
+            warn_foreign("A user's session index")
+        values = [value.decode() for value in reply[1:]]
+        found.append(dict(zip(values[0::2], (int(float(score)) for score in values[1::2]), strict=False)))
+    return _Indexed(found[0], found[1])
 
 
-def _indexed(user_id: str) -> list[str]:
-    return _index(user_id, "list")[0::2]
+def _prune(user_id: str, indexed: _Indexed, stale: set[str]) -> None:
+    steps: list[Step] = []
+    for kind, entries in (("account", indexed.tagged), ("zset", indexed.older)):
+        digests = [digest for digest in entries if digest in stale]
+        if digests:
+            steps.append(_index_call(user_id, "remove", kind, *digests))
+    with redis_errors("listing"):
+        run_pipeline(get_client(), steps)
 
 
-def _revoke(user_id: str, digests: list[str]) -> int:
-    if not digests:
+def _revoke(user_id: str, indexed: _Indexed, reason: str) -> int:
+    """Sign the sessions out: layout 3's in one call in the user's slot, older ones one call each."""
+    endings.check_reason(reason)
+    if not indexed.tagged and not indexed.older:
         return 0
-    options = config()
-    header = _header()
-    steps: list[Step] = [
-        ScriptCall(REVOKE, (layout.session_hash_key(options.key_prefix, digest),), (*header, user_id))
-        for digest in digests
-    ]
-    index = layout.user_index_key(options.key_prefix, user_id)
-    steps.append(ScriptCall(INDEX, (index,), (*header, "remove", options.max_sessions_per_user, *digests)))
+    options, header = config(), _header()
+    prefix, tag = options.key_prefix, layout.user_tag(user_id)
+    steps: list[Step] = []
+    if indexed.tagged:
+        keys = [layout.session_hash_key(prefix, digest, tag) for digest in indexed.tagged]
+        account = layout.account_key(prefix, tag)
+        steps.append(ScriptCall(REVOKE, (*keys, account), (*header, user_id, reason, "1")))
+    for digest in indexed.older:
+        key = layout.session_hash_key(prefix, digest)
+        steps.append(ScriptCall(REVOKE, (key,), (*header, user_id, reason, "0")))
+    if indexed.older:
+        steps.append(_index_call(user_id, "remove", "zset", *indexed.older))
     with redis_errors("revocation"):
         replies = run_pipeline(get_client(), steps)
-    revoked = sum(1 for reply in replies[:-1] if int(reply) == 1)
-    if any(int(reply) == -1 for reply in replies[:-1]):
+    revocations = replies[: len(steps) - bool(indexed.older)]
+    revoked = sum(int(reply[0]) for reply in revocations)
+    if any(int(reply[1]) for reply in revocations):
         warn_foreign("A session listed in a user's index")
     if revoked:
         stats.record_event("delete", revoked)
@@ -148,18 +190,15 @@ def _active_session(
         return None  # its login is over, even if the hash waits out the grace period
     if meta[layout.DEVICE]:
         address, device = layout.parse_device(meta[layout.DEVICE].decode(errors="replace"))
-        instance = ""
     else:
         address = (meta[layout.V1_ADDRESS] or b"").decode(errors="replace")
         device = config().device_name((meta[layout.V1_AGENT] or b"").decode(errors="replace"))
-        instance = (meta[layout.V1_INSTANCE] or b"").decode(errors="replace")
     return ActiveSession(
         digest=digest,
         device=device or "Unknown device",
         ip=address,
         created=_datetime(created_ms // 1000 * 1000),  # whole seconds, as last_seen is kept
         last_seen=_datetime(seen),
-        instance=instance,
         is_current=digest == current,
     )
 

@@ -46,7 +46,9 @@ class Browser:
             connection.request(method, path, headers=headers)
             response = connection.getresponse()
             body = response.read()
-            self._remember(response.getheader("Set-Cookie"))
+            # One header per cookie: joined into one line, "expires=Wed, ..." would split them wrongly.
+            for header in response.msg.get_all("Set-Cookie") or []:
+                self._remember(header)
             return response.status, body
         finally:
             connection.close()
@@ -155,4 +157,27 @@ def concurrent_adds(port: int, adds: int, threads: int = 32) -> dict[str, Any]:
         "succeeded": sum(1 for status in statuses if status == 200),
         "failed": sum(1 for status in statuses if status != 200),
         "kept": sum(items.values()),
+    }
+
+
+def concurrent_adds_on_two_devices(port: int, adds: int, threads: int = 32) -> dict[str, Any]:
+    """One user signed in on two browsers, ``adds`` concurrent "add 1" split between them: how many
+    does either device's cart show? An engine whose cart is the session's shows only its own half."""
+    devices = [Browser(port), Browser(port)]
+    sku = f"TWO-DEVICES-{port}"
+    for device in devices:
+        device.request("POST", "/bench/login")
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        statuses = list(
+            pool.map(lambda index: devices[index % 2].request("POST", f"/bench/add?sku={sku}")[0], range(adds))
+        )
+    seen = []
+    for device in devices:
+        status, body = device.request("GET", "/bench/cart")
+        seen.append(json.loads(body)["items"].get(sku, 0) if status == 200 else 0)
+    return {
+        "adds": adds,
+        "succeeded": sum(1 for status in statuses if status == 200),
+        "failed": sum(1 for status in statuses if status != 200),
+        "kept": min(seen),
     }

@@ -75,6 +75,9 @@ def request_costs(engine: str) -> dict[str, dict[str, int]]:
         "login": cost(browser, "/bench/login"),
     }
     costs["read_only_signed_in"] = cost(browser, "/bench/read")
+    # The signed-in cart: this engine keeps it with the account (USER_COUNTERS), read with the session.
+    costs["cart_read_signed_in"] = cost(browser, "/bench/cart")
+    costs["cart_add_signed_in"] = cost(browser, "/bench/add")
     return costs
 
 
@@ -169,12 +172,15 @@ def bytes_stored(engine: str, user_id: int) -> dict[str, Any]:
         from sessionkeeper.conf import config
 
         client, prefix = get_client(), config().key_prefix
-        session_bytes = client.memory_usage(
-            layout.session_hash_key(prefix, layout.session_digest(session.session_key)), samples=0
-        )
+        session_bytes = client.memory_usage(layout.hash_key_of(prefix, session.session_key), samples=0)
+        # Layout 3: the account record holds the cart and the index; layouts 1-2: a sorted-set index.
+        account_bytes = client.memory_usage(layout.account_key(prefix, layout.user_tag(user_id)), samples=0) or 0
         index_bytes = client.memory_usage(layout.user_index_key(prefix, user_id), samples=0) or 0
-        stored = session_bytes + index_bytes
-        how = f"MEMORY USAGE of the session hash ({session_bytes}) and of the user's index ({index_bytes})"
+        stored = session_bytes + account_bytes + index_bytes
+        how = (
+            f"MEMORY USAGE of the session hash ({session_bytes}), of the user's account record with the cart "
+            f"and the session index ({account_bytes}) and of an older sorted-set index ({index_bytes})"
+        )
     elif engine.startswith("django-redis"):
         from django.core.cache import caches
 

@@ -62,6 +62,28 @@ def _in_turn(results: dict[str, Any], name: str) -> str:
     return f"{figures['p50_ms']:.3f} / {figures['p99_ms']:.3f}" if figures else "-"
 
 
+def signed_in_cart_table(results: dict[str, Any]) -> str:
+    """The signed-in cart: its read and add, and adds made at once on two devices of one user."""
+    rows = []
+    for engine in ENGINES:
+        figures = results["engines"].get(engine.name)
+        if figures is None:
+            continue
+        requests = figures["requests"]
+        both = figures.get("http", {}).get("two_devices", {})
+        rows.append(
+            [
+                engine.name,
+                _trips(requests["cart_read_signed_in"]) if "cart_read_signed_in" in requests else "-",
+                _trips(requests["cart_add_signed_in"]) if "cart_add_signed_in" in requests else "-",
+                f"{both.get('kept', '-')} of {both.get('adds', '-')}"
+                + (f" ({both['failed']} failed)" if both.get("failed") else ""),
+            ]
+        )
+    headers = ["engine", "cart read (signed in)", "add (signed in)", "kept of adds on two devices, as either sees"]
+    return _format(headers, rows)
+
+
 def scale_table(results: dict[str, Any]) -> str:
     rows = [
         [
@@ -100,7 +122,11 @@ def full_report(results: dict[str, Any]) -> str:
             "so both meet the same noise (load+save alone: each engine in its own process, in turn with the others). "
             "writes/read: read-only requests of a signed-in shopper, one a second, that wrote anything. "
             "bytes/session: a signed-in session with 2 cart lines at Redis's default configuration "
-            "(this engine: its hash, device metadata included, and its user's index).",
+            "(this engine: its hash, device metadata included, and its user's account record: the cart and the index).",
+            "A signed-in shopper's cart, and one user's two devices adding at once:",
+            signed_in_cart_table(results),
+            "kept of adds on two devices: one user signed in on two browsers, the adds split between them at "
+            "once; the count the device showing fewer sees (an engine whose cart is the session's shows its own half).",
             f"Floor: Redis PING round trip p50 {ping.get('p50_ms', '-')} ms, p99 {ping.get('p99_ms', '-')} ms. "
             f"Load average at start {_load(results, 'start')}, at end {_load(results, 'end')}.",
             "Scale run (this project's engine):",

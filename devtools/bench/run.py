@@ -119,6 +119,7 @@ def measure_over_http(environment: dict[str, str], directory: Path, plan: Plan) 
             "read_only": best_of_two(lambda: http_load.throughput(port, "GET", "/bench/read", plan.duration)),
             "modifying": best_of_two(lambda: http_load.throughput(port, "POST", "/bench/write", plan.duration)),
             "concurrent_adds": http_load.concurrent_adds(port, plan.adds),
+            "two_devices": http_load.concurrent_adds_on_two_devices(port, plan.adds),
         }
 
 

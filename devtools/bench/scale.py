@@ -1,7 +1,8 @@
 """The scale run: the engine's load and save latency with 1 thousand to 1 million stored sessions.
 
 Sessions are written by a server-side script (populate.lua) in chunks, so a million of
-them take seconds; memory per session is the growth of INFO used_memory divided by the count.
+them take seconds; memory per session is the growth of INFO used_memory divided by the count
+(in layout 3 each session's user has an account record too, holding the cart: counted).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sessionkeeper import layout
 from sessionkeeper.client import get_client as get_redis
 from sessionkeeper.conf import config
 from sessionkeeper.scripts import PRELUDE
@@ -25,13 +27,23 @@ def used_memory() -> int:
 
 
 def session_template(data: dict[str, Any], cart: dict[str, int]) -> list[Any]:
-    """The field, value pairs the engine stores for a signed-in session with ``data`` and ``cart``."""
+    """What the engine stores for a signed-in session with ``data`` and ``cart``: the session's field,
+    value pairs (counted), then its account record's (layout 3 keeps the cart there)."""
     store = SessionStore()
     store.bind_client(user_agent=BENCH_USER_AGENT, ip="198.51.100.7", instance="bench-1")
     store._counters = {"cart": dict(cart)}
-    fields, _ = store._encode_all(data)
+    kept_by_account = config().user_counter_names if config().layout >= 3 else frozenset()
+    fields, _ = store._encode_all(data, kept_by_account)
     pairs = [item for field, value in fields.items() for item in (field, value)]
-    return pairs + store._user_fields(str(data["_auth_user_id"]))
+    pairs += store._user_fields(str(data["_auth_user_id"]))
+    account = [
+        item
+        for name, values in store._counters.items()
+        if name in kept_by_account
+        for counter, value in values.items()
+        for item in (layout.counter_field(name, counter), value)
+    ]
+    return [len(pairs), *pairs, *account]
 
 
 BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"

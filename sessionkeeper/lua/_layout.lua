@@ -1,14 +1,15 @@
 -- The stored layout for Lua: prepended to every script by scripts.py (Redis scripts can't
--- include files). layout.py is its Python twin and documents the fields.
+-- include files). layout.py is its Python twin and documents the keys and fields.
 --
 -- Every script's ARGV starts with the same header (layout.HEADER):
---   now ms ('' = the server's clock), layout to write (1 or 2), idle ms of a signed-in
+--   now ms ('' = the server's clock), layout to write (1, 2 or 3), idle ms of a signed-in
 --   (or kept) session, anonymous idle ms, absolute ms, grace ms, slide threshold ms,
---   cap ms (an absolute expiry set_expiry() asked for; '' = none), and this session's
---   idle ms as the caller worked it out ('' = the signed-in one)
+--   cap ms (an absolute expiry set_expiry() asked for; '' = none), this session's idle ms
+--   as the caller worked it out ('' = the signed-in one), how long an account record lives
+--   (ms), how long a tombstone keeps the reason a session ended (ms)
 -- and the script's own arguments follow from ARGV[HEADER + 1].
 
-local HEADER = 9
+local HEADER = 11
 local NOW
 do
   NOW = tonumber(ARGV[1])
@@ -22,11 +23,10 @@ local IDLE, ANONYMOUS_IDLE = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ABSOLUTE, GRACE, THRESHOLD = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local CAP = tonumber(ARGV[8])
 local SESSION_IDLE = tonumber(ARGV[9]) or IDLE
+local ACCOUNT_LIFETIME, TOMBSTONE_LIFETIME = tonumber(ARGV[10]), tonumber(ARGV[11])
 
-local DATA, COUNTER, META, DEVICE, OPERATIONS = 'd:', 'c:', 'm', 'a', 'o'
+local DATA, COUNTER, META, DEVICE, OPERATIONS, ENDED, INDEX = 'd:', 'c:', 'm', 'a', 'o', 'e', 's:'
 local V1_META = {'m:created', 'm:seen', 'm:abs', 'm:v', 'm:ua', 'm:ip', 'm:inst', 'm:uid'}
-local ALIASES = {u = true, b = true, h = true}
-local USER_FIELDS = {'u', 'd:_auth_user_id', 'm:uid'}
 local EXPIRY_FIELD = 'd:_session_expiry'
 
 -- True when the key holds something this engine did not write (a string, a list, ...).
@@ -35,9 +35,14 @@ local function foreign(key, wanted)
   return kind ~= 'none' and kind ~= wanted
 end
 
+-- A reply of redis.pcall that is an error: WRONGTYPE means the key holds another type.
+local function failed(reply)
+  return type(reply) == 'table' and reply['err'] ~= nil
+end
+
 local function is_data_or_counter(name)
   local kind = string.sub(name, 1, 2)
-  return kind == DATA or kind == COUNTER or ALIASES[name] ~= nil
+  return kind == DATA or kind == COUNTER or name == 'u' or name == 'b' or name == 'h'
 end
 
 -- A stored string value as text: codec.py's 's' (plain) or 'j' (JSON) markers.
@@ -58,7 +63,7 @@ local function text(value)
   return nil
 end
 
--- Layout 2 keeps its times as whole seconds in base 36 (six digits until the year 2038+).
+-- Layouts 2 and 3 keep their times as whole seconds in base 36 (six digits until the year 2038+).
 local function base36(number)
   local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
   number = math.floor(number)
@@ -70,9 +75,9 @@ local function base36(number)
   return text
 end
 
--- fields: a table name -> value. Returns last seen ms, absolute expiry ms, version; nil when absent.
-local function read_meta(fields)
-  local packed = fields[META]
+-- The packed meta 'm' (layouts 2, 3) or layout 1's m:seen and m:abs: last seen ms, absolute
+-- expiry ms, version; nil when absent or garbled.
+local function parse_meta(packed, seen_v1, absolute_v1)
   if packed then
     local version, seen, absolute = string.match(packed, '^(%d+)|(%w+)|(%w+)$')
     seen, absolute = tonumber(seen or '', 36), tonumber(absolute or '', 36)
@@ -81,39 +86,43 @@ local function read_meta(fields)
     end
     return nil
   end
-  local seen, absolute = tonumber(fields['m:seen']), tonumber(fields['m:abs'])
-  if seen and absolute then
-    return seen, absolute, 1
+  seen_v1, absolute_v1 = tonumber(seen_v1), tonumber(absolute_v1)
+  if seen_v1 and absolute_v1 then
+    return seen_v1, absolute_v1, 1
   end
   return nil
 end
 
--- Layout 2's 'u' and layout 1's m:uid hold the user id bare; d:_auth_user_id is codec-encoded.
--- The timing of a session without reading the whole hash: read_meta's answers, or nil.
-local function read_timing(key)
-  local timing = redis.call('HMGET', key, META, 'm:seen', 'm:abs')
-  return read_meta({[META] = timing[1] or nil, ['m:seen'] = timing[2] or nil, ['m:abs'] = timing[3] or nil})
-end
-
-local function user_of(fields)
-  for _, name in ipairs(USER_FIELDS) do
-    local user = fields[name]
-    if name == 'd:_auth_user_id' then
-      user = text(user)
-    end
-    if user and user ~= '' then
-      return user
-    end
+-- Layouts 2, 3's 'u' and layout 1's m:uid hold the user id bare; d:_auth_user_id is codec-encoded.
+local function user_from(u, v1_user, encoded)
+  if u and u ~= '' then
+    return u
+  end
+  if v1_user and v1_user ~= '' then
+    return v1_user
+  end
+  local user = text(encoded)
+  if user and user ~= '' then
+    return user
   end
   return nil
 end
 
-local function as_table(flat)
-  local fields = {}
-  for i = 1, #flat, 2 do
-    fields[flat[i]] = flat[i + 1]
+-- What a writer needs of a session without reading the whole hash: {seen, absolute, version,
+-- user, ended}, or nil (and the error) when the key holds another type.
+local function read_state(key)
+  local state = redis.pcall('HMGET', key, META, 'm:seen', 'm:abs', ENDED, 'u', 'm:uid', 'd:_auth_user_id')
+  if failed(state) then
+    return nil, state
   end
-  return fields
+  local seen, absolute, version = parse_meta(state[1] or nil, state[2] or nil, state[3] or nil)
+  return {
+    seen = seen,
+    absolute = absolute,
+    version = version,
+    ended = state[4] or nil,
+    user = user_from(state[5] or nil, state[6] or nil, state[7] or nil),
+  }
 end
 
 -- A name ending in ':' is a prefix (a counter map), any other an exact field.
@@ -130,30 +139,6 @@ local function named(name, names)
   return false
 end
 
--- The idle timeout of a loaded session: the signed-in one once it holds a login or a kept
--- key, the anonymous one before; set_expiry(seconds) can only make it stricter.
-local function idle_of(fields, kept_names)
-  local idle = ANONYMOUS_IDLE
-  if user_of(fields) then
-    idle = IDLE
-  else
-    for name in pairs(fields) do
-      if named(name, kept_names) then
-        idle = IDLE
-        break
-      end
-    end
-  end
-  local expiry = fields[EXPIRY_FIELD]
-  if expiry and string.sub(expiry, 1, 1) == 'j' then
-    local seconds = tonumber(string.sub(expiry, 2))
-    if seconds and seconds ~= 0 then
-      idle = math.min(idle, seconds * 1000)
-    end
-  end
-  return idle
-end
-
 local function capped(absolute)
   if CAP then
     return math.min(absolute, CAP)
@@ -161,10 +146,10 @@ local function capped(absolute)
   return absolute
 end
 
--- Write the timing in the layout asked for, dropping the other layout's meta; set the TTL.
+-- Write the timing in the layout asked for, dropping the other layouts' meta; set the TTL.
 local function write_meta(key, seen, absolute, idle, existing)
   if LAYOUT >= 2 then
-    redis.call('HSET', key, META, '2|' .. base36(seen / 1000) .. '|' .. base36(math.max(absolute, 0) / 1000))
+    redis.call('HSET', key, META, LAYOUT .. '|' .. base36(seen / 1000) .. '|' .. base36(math.max(absolute, 0) / 1000))
     if existing == 1 then
       local user = redis.call('HGET', key, 'm:uid')
       redis.call('HDEL', key, unpack(V1_META))
@@ -174,7 +159,7 @@ local function write_meta(key, seen, absolute, idle, existing)
     end
   else
     redis.call('HSET', key, 'm:seen', string.format('%d', seen), 'm:abs', string.format('%d', absolute))
-    if existing ~= 1 then -- a new session, or one written in layout 2
+    if existing ~= 1 then -- a new session, or one written in layout 2 or 3
       redis.call('HDEL', key, META, DEVICE)
       redis.call('HSET', key, 'm:v', '1', 'm:created', string.format('%d', seen))
     end
@@ -191,4 +176,103 @@ local function write_pairs(key, pairs_list)
       redis.call('HSET', key, pairs_list[i], pairs_list[i + 1])
     end
   end
+end
+
+-- A session's key ends in its digest (layout.session_hash_key); the account record indexes it by that.
+local function digest_of(key)
+  return string.match(key, '([^:{}]+)}?$')
+end
+
+-- Replace a session by a tombstone: the reason it ended, kept a while for its cookie's holder.
+local function bury(key, reason)
+  redis.call('DEL', key)
+  redis.call('HSET', key, ENDED, reason)
+  redis.call('PEXPIRE', key, TOMBSTONE_LIFETIME)
+end
+
+-- The account record's index: {digest = sign-in ms}, and the set of merges its sessions made
+-- ({merge id = true}), pruning entries older than any session lives. An entry is
+-- 's:<digest>' -> '<sign-in seconds, base 36>', with '|<merge id>' when that sign-in merged a
+-- guest's counters into the account: a second sign-in from the same guest session (a login
+-- form sent twice) then merges nothing, for as long as the first session is indexed.
+local function indexed_sessions(account)
+  local sessions, merges, stale = {}, {}, {}
+  local oldest = NOW - ABSOLUTE - GRACE
+  local flat = redis.call('HGETALL', account)
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == INDEX then
+      local seconds, merge = string.match(flat[i + 1], '^(%w+)|?(.*)$')
+      local signed_in = (tonumber(seconds or '', 36) or 0) * 1000
+      if signed_in < oldest then
+        stale[#stale + 1] = flat[i]
+      else
+        sessions[string.sub(flat[i], 3)] = signed_in
+        if merge and merge ~= '' then
+          merges[merge] = true
+        end
+      end
+    end
+  end
+  if #stale > 0 then
+    redis.call('HDEL', account, unpack(stale))
+  end
+  return sessions, merges
+end
+
+-- Index a session in the account record (with the merge it made, if any). Past the cap the
+-- oldest entries go, and their digests are returned so that the caller signs those sessions
+-- out too (an entry dropped from the index would escape "sign out everywhere").
+local function index_session(account, digest, cap, merge)
+  redis.call('HSET', account, INDEX .. digest, base36(NOW / 1000) .. (merge and ('|' .. merge) or ''))
+  local listed = {}
+  for other, signed_in in pairs(indexed_sessions(account)) do
+    listed[#listed + 1] = {other, signed_in}
+  end
+  local dropped = {}
+  if #listed <= cap then
+    return dropped
+  end
+  table.sort(listed, function(a, b)
+    return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1])
+  end)
+  for i = 1, #listed do
+    if #dropped == #listed - cap then
+      break
+    end
+    if listed[i][1] ~= digest then
+      redis.call('HDEL', account, INDEX .. listed[i][1])
+      dropped[#dropped + 1] = listed[i][1]
+    end
+  end
+  return dropped
+end
+
+-- Keep an account record for ACCOUNT_LIFETIME after its last change or sign-in.
+local function keep_account(account)
+  redis.call('PEXPIRE', account, ACCOUNT_LIFETIME)
+end
+
+-- Earlier answers of counter operations, kept in a hash's 'o' field: 'id:k:value' or
+-- 'id:l:value' (k: applied, l: refused at its limit), comma-separated, newest last.
+-- Returns the status and value recorded for ``id``, or nil.
+local function answered(recorded, id)
+  for entry_id, status, value in string.gmatch(recorded, '([^:,]+):(%a):(%-?%d+)') do
+    if entry_id == id then
+      return status, tonumber(value)
+    end
+  end
+  return nil
+end
+
+-- Record an answer; as many as fit 64 bytes are kept (four or five), oldest dropped first.
+local function remember(key, recorded, id, status, value)
+  local entries = recorded .. (recorded == '' and '' or ',') .. id .. ':' .. status .. ':' .. value
+  while #entries > 64 do
+    local cut = string.find(entries, ',', 1, true)
+    if not cut then
+      break
+    end
+    entries = string.sub(entries, cut + 1)
+  end
+  redis.call('HSET', key, OPERATIONS, entries)
 end

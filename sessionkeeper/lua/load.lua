@@ -1,40 +1,77 @@
--- Load one session in one round trip; slide its idle expiry only when that matters.
+-- Load one session in one round trip, with its account's counters; slide its idle expiry only when that matters.
 --
--- KEYS[1]  the session hash
--- ARGV     the header (_layout.lua), then: n, n field/value pairs describing who asks
---          (written only when the expiry slides, and in layout 2 only for a signed-in
---          session), then the kept names (a name ending in ':' is a prefix)
+-- KEYS[1]  the session hash; KEYS[2] (a layout-3 signed-in session's cookie) the account record
+-- ARGV     the header (_layout.lua), then: n, n field/value pairs describing who asks (written only
+--          when the expiry slides, and in layouts 2 and 3 only for a signed-in session), k, k kept
+--          names (a name ending in ':' is a prefix), then the prefixes of the counter maps kept
+--          with the account (read from KEYS[2] when the session is signed in)
 --
 -- A read within THRESHOLD of the last recorded activity writes nothing; an older one
 -- records the activity, so the idle timeout is exact to within THRESHOLD.
--- Returns {'hit', '1' when it slid else '0', field, value, ...} (as stored before), {'grace', kept field,
--- value, ...}, {'expired'}, {'miss'}, {'corrupt'} or {'foreign'}.
+-- Returns {'hit', '1' when it slid else '0', s, s session field/value items (as stored before),
+-- then 'account' and the account's field/value items, 'foreign' (the account key holds another
+-- type) or 'none'}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
+-- {'expired', reason, idle ms, signed in}, {'ended', reason} (a tombstone), {'miss'}, {'corrupt'}
+-- or {'foreign'}. A reason is 'idle' or 'absolute' here; a tombstone's is whatever buried it.
 local key = KEYS[1]
-if foreign(key, 'hash') then
+local flat = redis.pcall('HGETALL', key)
+if failed(flat) then
   return {'foreign'}
 end
-local flat = redis.call('HGETALL', key)
 if #flat == 0 then
   return {'miss'}
 end
-local fields = as_table(flat)
-local seen, absolute, version = read_meta(fields)
+local fields = {}
+for i = 1, #flat, 2 do
+  fields[flat[i]] = flat[i + 1]
+end
+if fields[ENDED] then
+  return {'ended', fields[ENDED]}
+end
+local seen, absolute, version = parse_meta(fields[META], fields['m:seen'], fields['m:abs'])
 if not seen then
   return {'corrupt'}
 end
 
 local devices = tonumber(ARGV[HEADER + 1])
+local kept_at = HEADER + 2 + 2 * devices
 local kept_names = {}
-for i = HEADER + 2 + 2 * devices, #ARGV do
+for i = kept_at + 1, kept_at + tonumber(ARGV[kept_at]) do
   kept_names[#kept_names + 1] = ARGV[i]
 end
-local idle = idle_of(fields, kept_names)
+local user = user_from(fields['u'], fields['m:uid'], fields['d:_auth_user_id'])
+
+-- The signed-in idle timeout once the session holds a login or a kept key, the anonymous one
+-- before; set_expiry(seconds) can only make it stricter.
+local idle = ANONYMOUS_IDLE
+if user then
+  idle = IDLE
+else
+  for name in pairs(fields) do
+    if named(name, kept_names) then
+      idle = IDLE
+      break
+    end
+  end
+end
+local expiry = fields[EXPIRY_FIELD]
+if expiry and string.sub(expiry, 1, 1) == 'j' then
+  local seconds = tonumber(string.sub(expiry, 2))
+  if seconds and seconds ~= 0 then
+    idle = math.min(idle, seconds * 1000)
+  end
+end
 
 if NOW > seen + idle or NOW > absolute then
   -- Past a limit: the session (and its login) ends here, whatever the key's TTL says.
+  local reason = NOW > absolute and 'absolute' or 'idle'
+  local signed_in = user and '1' or '0'
   redis.call('DEL', key)
+  if KEYS[2] and user then
+    redis.pcall('HDEL', KEYS[2], INDEX .. digest_of(key))
+  end
   if NOW <= seen + idle + GRACE and NOW <= absolute + GRACE then
-    local kept = {'grace'}
+    local kept = {'grace', reason, idle, signed_in}
     for i = 1, #flat, 2 do
       if named(flat[i], kept_names) then
         kept[#kept + 1] = flat[i]
@@ -43,14 +80,14 @@ if NOW > seen + idle or NOW > absolute then
     end
     return kept
   end
-  return {'expired'}
+  return {'expired', reason, idle, signed_in}
 end
 
 local slid = '0'
 if NOW - seen >= THRESHOLD or version ~= LAYOUT then
   slid = '1'
   write_meta(key, NOW, absolute, idle, version)
-  if LAYOUT == 1 or user_of(fields) then
+  if LAYOUT == 1 or user then
     local changed = {}
     for i = HEADER + 2, HEADER + 1 + 2 * devices, 2 do
       if ARGV[i + 1] ~= '' and fields[ARGV[i]] ~= ARGV[i + 1] then
@@ -63,6 +100,32 @@ if NOW - seen >= THRESHOLD or version ~= LAYOUT then
     end
   end
 end
-table.insert(flat, 1, slid)
-table.insert(flat, 1, 'hit')
-return flat
+
+local reply = {'hit', slid, #flat}
+for i = 1, #flat do
+  reply[i + 3] = flat[i]
+end
+if not (KEYS[2] and user) then
+  reply[#reply + 1] = 'none'
+  return reply
+end
+local account = redis.pcall('HGETALL', KEYS[2])
+if failed(account) then
+  reply[#reply + 1] = 'foreign'
+  return reply
+end
+reply[#reply + 1] = 'account'
+local prefixes = {}
+for i = kept_at + tonumber(ARGV[kept_at]) + 1, #ARGV do
+  prefixes[#prefixes + 1] = ARGV[i]
+end
+for i = 1, #account, 2 do
+  if named(account[i], prefixes) then
+    reply[#reply + 1] = account[i]
+    reply[#reply + 1] = account[i + 1]
+  end
+end
+if slid == '1' and #account > 0 then
+  keep_account(KEYS[2])
+end
+return reply

@@ -8,14 +8,15 @@
 -- A fingerprint is the SHA-1 of the value the request loaded ('' when it had none): a field whose
 -- current value matches neither it nor the new value was changed by another request (a conflict).
 --
--- Returns {'gone'}, {'foreign'}, {'corrupt'} or {'ok', conflicting field, ...}.
+-- Returns {'gone'} (deleted, expired or a tombstone), {'foreign'}, {'corrupt'} or {'ok', conflicting field, ...}.
 local key = KEYS[1]
-if foreign(key, 'hash') then
+local state = read_state(key)
+if not state then
   return {'foreign'}
 end
-local seen, absolute, version = read_timing(key)
+local seen, absolute, version = state.seen, state.absolute, state.version
 if not seen then
-  if redis.call('EXISTS', key) == 0 then
+  if state.ended or redis.call('EXISTS', key) == 0 then
     return {'gone'}
   end
   return {'corrupt'}

@@ -14,11 +14,22 @@ from sessionkeeper.conf import config
 
 
 def hash_key(session_key: str) -> str:
-    return layout.session_hash_key(config().key_prefix, layout.session_digest(session_key))
+    return layout.hash_key_of(config().key_prefix, session_key)
 
 
 def index_key(user_id: str | int) -> str:
+    """Layouts 1 and 2's index of a user's sessions (a sorted set)."""
     return layout.user_index_key(config().key_prefix, user_id)
+
+
+def account_key(user_id: str | int) -> str:
+    return layout.account_key(config().key_prefix, layout.user_tag(user_id))
+
+
+def indexed(user_id: str | int) -> list[str]:
+    """The digests layout 3 indexes for a user, in their account record."""
+    fields = get_client().hkeys(account_key(user_id))
+    return sorted(field.decode()[2:] for field in fields if field.startswith(layout.INDEX_PREFIX.encode()))
 
 
 def scan_all(client) -> list[bytes]:

@@ -15,7 +15,7 @@ from sessionkeeper import layout, stats
 from sessionkeeper.client import get_client
 from sessionkeeper.conf import config
 from sessionkeeper.store import SessionStore
-from sessionkeeper.tests.helpers import hash_key, index_key
+from sessionkeeper.tests.helpers import account_key, hash_key, index_key, indexed
 from sessionkeeper.user_sessions import list_user_sessions, revoke_all_sessions, revoke_session
 
 pytestmark = pytest.mark.django_db
@@ -124,9 +124,9 @@ def test_garbage_operation_records_do_not_stop_a_counter_change(topology):
     assert SessionStore(key).counters("cart").add("tea", 2, 10) == 2
 
 
-def test_a_login_with_a_users_index_holding_a_string_signs_in_and_replaces_it(topology, site, caplog):
+def test_a_login_with_a_users_account_record_holding_a_string_signs_in_and_replaces_it(topology, site, caplog):
     user = get_user_model().objects.create(username="ada")
-    get_client().set(index_key(user.pk), "not an index")
+    get_client().set(account_key(user.pk), "not an account record")
     with caplog.at_level(logging.WARNING, logger=SECURITY):
         response = site.get("/login?username=ada")
     assert response.status_code == 200
@@ -135,7 +135,19 @@ def test_a_login_with_a_users_index_holding_a_string_signs_in_and_replaces_it(to
     assert warned(caplog)
 
 
-def test_a_logout_with_a_users_index_holding_a_hash_signs_out(topology, site, caplog):
+def test_a_logout_with_a_users_account_record_holding_a_string_signs_out(topology, site, caplog):
+    site.get("/login?username=ada")
+    user_id = site.get("/api/session").json()["user"]
+    get_client().delete(account_key(user_id))
+    get_client().set(account_key(user_id), "not a hash")
+    with caplog.at_level(logging.WARNING, logger=SECURITY):
+        assert site.get("/logout").status_code == 200
+    assert site.get("/api/session").json()["user"] is None
+    assert warned(caplog)
+
+
+def test_a_logout_with_an_older_users_index_holding_a_hash_signs_out(topology, site, caplog, options):
+    options(LAYOUT=2)
     site.get("/login?username=ada")
     user_id = site.get("/api/session").json()["user"]
     get_client().delete(index_key(user_id))
@@ -152,7 +164,7 @@ def test_a_listing_skips_and_prunes_an_entry_whose_key_is_foreign(topology, capl
     get_client().set(hash_key(foreign), "foreign")
     with caplog.at_level(logging.WARNING, logger=SECURITY):
         assert [s.digest for s in list_user_sessions(7)] == [layout.session_digest(live)]
-    assert layout.session_digest(foreign).encode() not in get_client().zrange(index_key(7), 0, -1)
+    assert layout.session_digest(foreign) not in indexed(7)
     assert warned(caplog)
 
 

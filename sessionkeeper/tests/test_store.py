@@ -274,7 +274,7 @@ def test_every_script_runs_again_after_the_server_forgot_it(store, script):
         flush_scripts()
         assert again.counters("cart").add("tea", 1, 10) == 2
     elif script.name == "revoke":
-        assert script(client, [key], [*session._header(), "nobody"]) == 0
+        assert script(client, [key], [*session._header(), "nobody", "revoked", "0"]) == [0, 0]
         assert client.exists(key)
 
 
@@ -287,9 +287,9 @@ def test_a_pipeline_repeats_only_the_script_calls_the_server_had_forgotten(store
     replies = run_pipeline(
         client,
         [
-            ScriptCall(REVOKE, ("sk:s:{x}",), (*header, "7")),
+            ScriptCall(REVOKE, ("sk:s:{x}",), (*header, "7", "revoked", "0")),
             Command(("SET", "sk:t:{x}", "1")),
-            ScriptCall(REVOKE, ("sk:s:{y}",), (*header, "7")),
+            ScriptCall(REVOKE, ("sk:s:{y}",), (*header, "7", "revoked", "0")),
         ],
     )
-    assert replies == [0, True, 0]
+    assert replies == [[0, 0], True, [0, 0]]

@@ -49,6 +49,10 @@ def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
     assert ours["modifying"]["round_trips"] <= 2
     assert ours["login"]["round_trips"] <= 3
     assert results["engines"]["redis"]["http"]["concurrent_adds"]["kept"] == 8
+    assert ours["cart_read_signed_in"]["round_trips"] == 1
+    assert ours["cart_add_signed_in"]["round_trips"] <= 2
+    assert results["engines"]["redis"]["http"]["two_devices"]["kept"] == 8  # 0 lost across two sessions of one user
+    assert "kept of adds on two devices" in out.getvalue()
     assert results["engines"]["redis"]["writes"]["writes_per_read"] < 0.05
     assert results["interleaved"]["redis"]["p99_ms"] > 0 and results["interleaved"]["django-redis"]["p99_ms"] > 0
     assert results["engines"]["django-redis-save-every-request"]["writes"]["writes_per_read"] == 1

@@ -1,9 +1,10 @@
 """A rolling deploy: the previous release and this one serve the same Redis and database at once.
 
-The previous release is the landed engine of commit c8fa28e (from git history; CI runs on a
-clone of main, which has it). A shopper bounces between the two while this release writes
-layout 1 (SESSION_LAYOUT=1, as the README's upgrade steps say), then the old instance goes
-and this release is switched to layout 2: no logout, no lost cart line at any step.
+The previous release is the landed engine of commit 6662a37, which writes layout 2 (from git
+history; CI runs on a clone of main, which has it). A shopper bounces between the two while
+this release writes layout 2 (SESSION_LAYOUT=2, as the README's upgrade steps say), then the
+old instance goes and this release is switched to layout 3, where a signed-in shopper's cart
+moves to the account: no logout, no lost cart line at any step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from sessionkeeper import layout
 from tests.fixtures.processes import stop_process, wait_for_http
 from tests.fixtures.redis_servers import free_port
 from tests.fixtures.site_client import SiteClient
@@ -26,7 +28,7 @@ from tests.fixtures.site_client import SiteClient
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PREVIOUS_RELEASE = "c8fa28e"
+PREVIOUS_RELEASE = "6662a37"
 PASSWORD = "rolling-Upgrade-2026!"
 
 
@@ -104,7 +106,7 @@ def test_a_shopper_bouncing_between_the_old_and_new_release_keeps_login_and_cart
     )
     with (
         serving(old_release, env, tmp_path / "old") as old_url,
-        serving(ROOT, env | {"SESSION_LAYOUT": "1"}, tmp_path / "new") as new_url,
+        serving(ROOT, env | {"SESSION_LAYOUT": "2"}, tmp_path / "new") as new_url,
     ):
         old = SiteClient(old_url)
         new = SiteClient(new_url, http=old.http)  # one browser: one cookie jar for both
@@ -134,16 +136,18 @@ def test_a_shopper_bouncing_between_the_old_and_new_release_keeps_login_and_cart
         add(new, skus[0])
         assert old.quantities() == expected
 
-    # Every old instance is gone: the new release switches to layout 2, its sessions carry on.
-    with serving(ROOT, env | {"SESSION_LAYOUT": "2"}, tmp_path / "switched") as switched_url:
+    # Every old instance is gone: the new release switches to layout 3, its sessions carry on.
+    with serving(ROOT, env | {"SESSION_LAYOUT": "3"}, tmp_path / "switched") as switched_url:
         switched = SiteClient(switched_url, http=old.http)
-        assert switched.session()["authenticated"]
-        assert switched.quantities() == expected
+        assert switched.session()["authenticated"]  # read, and moved to a key tagged with its user
+        assert layout.cookie_tag(switched.session_cookie) is not None  # a layout-3 cookie
+        assert switched.quantities() == expected  # the cart, now the account's
         add(switched, skus[0])
         assert switched.quantities() == expected
-        switched.log_out()  # Django's logout empties the session, cart included
-        expected.clear()
+        switched.log_out()  # the cart stays with the account
+        assert switched.quantities() == {}
         switched.log_in("shopper", PASSWORD)
-        assert len(switched.session_cookie) == 40  # a layout-2 cookie
-        add(switched, skus[1])
         assert switched.quantities() == expected
+        elsewhere = SiteClient(switched_url)  # another browser of the same shopper
+        elsewhere.log_in("shopper", PASSWORD)
+        assert elsewhere.quantities() == expected
