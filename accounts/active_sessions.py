@@ -55,9 +55,11 @@ def revoke_others(request: HttpRequest) -> int:
     return delete_listed_others(request, "other sessions revoked")
 
 
-def delete_listed_others(request: HttpRequest, event: str) -> int:
-    """Delete at once the other sessions the index lists (after a cutoff or a password change)."""
-    count = user_sessions.revoke_other_sessions(request.user.pk, request.session.session_key) if supported() else 0
+def delete_listed_others(request: HttpRequest, event: str, reason: str = "revoked") -> int:
+    """Delete at once the other sessions the index lists (after a cutoff or a password change); each
+    keeps ``reason`` for its device's next page (sessiondemo.middleware.SessionEndingMiddleware)."""
+    key = request.session.session_key
+    count = user_sessions.revoke_other_sessions(request.user.pk, key, reason) if supported() else 0
     audit.warning("%s user=%s listed=%s ip=%s", event, request.user.pk, count, client_ip(request))
     return count
 

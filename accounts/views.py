@@ -111,7 +111,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash)
         # The new password already ends every other session (Django's session hash); this deletes
         # the ones the index lists at once.
-        listed = active_sessions.delete_listed_others(self.request, "password changed, other sessions revoked")
+        listed = active_sessions.delete_listed_others(
+            self.request, "password changed, other sessions revoked", reason="password"
+        )
         messages.success(self.request, f"Your password is changed. {active_sessions.signed_out_sentence(listed)}")
         return response
 

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After both: why a session this browser came back with is over, in one line.
+    "sessiondemo.middleware.SessionEndingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -143,7 +143,7 @@ class SessionStore(SessionBase):
         self.address = ""
         self.user_agent = ""
         self.instance = ""
-        # Why the session this request's cookie named is over, when it is (endings.py).
+        # Why the session this request's cookie named is over, when it is (endings.py); set by the load.
         self.ending: Ending | None = None
         # This request's counter changes, (field, change, kept with the account), to take back if refused.
         self._journal: list[tuple[str, int, bool]] = []
