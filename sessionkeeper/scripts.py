@@ -4,18 +4,24 @@ A server that has forgotten its scripts (restart, failover, SCRIPT FLUSH) answer
 NOSCRIPT; every script is then loaded again on that server in one round trip and
 the call repeated. Pipelines get the same fallback for each call that came back
 NOSCRIPT.
+
+While a cluster slot moves between masters its keys are split between them for a
+moment; a script whose keys are not all on one side is refused with TRYAGAIN (it did
+not run). redis-py follows ASK and MOVED and retries TRYAGAIN for a few milliseconds;
+the engine waits longer (MIGRATION_PAUSES) before calling it an outage.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from redis.cluster import RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import ClusterError, NoScriptError, TryAgainError
 
 from sessionkeeper.client import RedisClient
 
@@ -24,6 +30,27 @@ LUA_DIR = Path(__file__).resolve().parent / "lua"
 PRELUDE = (LUA_DIR / "_layout.lua").read_text()
 
 Argument = str | bytes | int | float
+
+# Seconds to wait, one after the other, while a slot's keys are split mid-migration (2.55 s at most):
+# a reshard moves a slot's keys in moments, and a request is better slow than refused.
+MIGRATION_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
+
+
+def mid_migration(error: BaseException) -> bool:
+    """TRYAGAIN, or redis-py giving up after its own few retries of it and of ASK: nothing ran."""
+    return isinstance(error, TryAgainError) or (isinstance(error, ClusterError) and "TTL exhausted" in str(error))
+
+
+def through_migrations(call: Callable[[], Any]) -> Any:
+    """``call()``, called again after a pause while it meets a slot split by a migration."""
+    for pause in MIGRATION_PAUSES:
+        try:
+            return call()
+        except (TryAgainError, ClusterError) as error:
+            if not mid_migration(error):
+                raise
+        time.sleep(pause)
+    return call()
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,11 @@ class LuaScript:
 
     def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
         """Run the script: one round trip, three when the server has to be taught the scripts again."""
+        if isinstance(client, RedisCluster):
+            return through_migrations(lambda: self.run(client, keys, args))
+        return self.run(client, keys, args)
+
+    def run(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
         try:
             return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
@@ -104,6 +136,8 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step], raise_on_error: boo
     for index, (step, reply) in enumerate(zip(steps, replies, strict=False)):
         if isinstance(reply, NoScriptError) and isinstance(step, ScriptCall):
             replies[index] = step.script.evaluate(client, step.keys, step.args)
+        elif isinstance(reply, Exception) and mid_migration(reply):
+            replies[index] = _run_one(client, step)  # it did not run: again, waiting out the migration
         elif isinstance(reply, Exception) and first_error is None:
             first_error = reply
     if first_error is not None and raise_on_error:
@@ -114,6 +148,8 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step], raise_on_error: boo
 def _run_one(client: RedisClient, step: Step) -> Any:
     if isinstance(step, ScriptCall):
         return step.script(client, step.keys, step.args)
+    if isinstance(client, RedisCluster):
+        return through_migrations(lambda: client.execute_command(*step.args))
     return client.execute_command(*step.args)
 
 
