@@ -2,7 +2,7 @@
 
 SQLite serialises every write; PostgreSQL does not, so concurrent failed logins here
 prove that the throttle's one-statement counting loses none, and a NUL in a sku (which
-PostgreSQL's text type refuses with an error) proves the API refuses it first.
+PostgreSQL's text type refuses with an error) proves the API and the pages refuse it first.
 """
 
 import json
@@ -52,11 +52,17 @@ for browser in (laptop, thief):
     browser.post("/accounts/login/", {"username": "grace", "password": PASSWORD})
 laptop.post("/accounts/sessions/revoke-others/")
 nul = laptop.generic("DELETE", "/api/cart/items/TEA-001%00", "", HTTP_X_CSRFTOKEN="")
+pages = [
+    laptop.post("/cart/add/TEA-001%00/").status_code,
+    laptop.post("/cart/remove/TEA%00/").status_code,
+    laptop.get("/products/TEA-001%00/").status_code,
+]
 print(json.dumps({
     "vendor": connection.vendor, "counted": counted, "signed_in": signed_in,
     "thief": thief.get("/api/session").json()["authenticated"],
     "laptop": laptop.get("/api/session").json()["authenticated"],
     "nul": [nul.status_code, nul.json()],
+    "pages": pages,
 }))
 """
 
@@ -96,3 +102,5 @@ def test_the_throttle_counts_concurrent_failures_exactly_and_the_cutoff_holds_on
     assert outcome["laptop"] is True
     assert outcome["nul"][0] == 400
     assert "no product" in outcome["nul"][1]["error"]
+    # The pages' routes name no such product either: a 404, never the database's 500.
+    assert outcome["pages"] == [404, 404, 404]
