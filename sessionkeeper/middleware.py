@@ -1,8 +1,10 @@
 """Session middleware: Django's, plus who is asking, and clear answers instead of 500s.
 
 An unreachable store is answered by UNAVAILABLE_RESPONSE (by default a 503 with
-Retry-After), never by a logout; a session over MAX_BYTES by TOO_LARGE_RESPONSE (400);
-an address over CREATION_RATE by CREATION_REFUSED_RESPONSE (429 with Retry-After).
+Retry-After), never by a logout; so is a change refused by a Redis that answers but will
+not write (full, read-only), whose sentence names the cause, while a page that only shows
+things is served all the same. A session over MAX_BYTES is answered by TOO_LARGE_RESPONSE
+(400); an address over CREATION_RATE by CREATION_REFUSED_RESPONSE (429 with Retry-After).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sessionkeeper.exceptions import SessionCreationRefused, SessionStoreUnavail
 logger = logging.getLogger("sessionkeeper")
 
 UNAVAILABLE = (SessionStoreUnavailable, *REDIS_FAILURES)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def answer(request: HttpRequest, error: Exception, moment: str) -> HttpResponse | None:
@@ -55,5 +58,13 @@ class SessionMiddleware(DjangoSessionMiddleware):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         try:
             return super().process_response(request, response)
+        except SessionStoreUnavailable as error:
+            if error.refuses_writes and request.method in SAFE_METHODS:
+                # A page that only shows things, from a Redis that reads but will not write (full
+                # under noeviction, a read-only replica): served. What it would have written (a
+                # consumed message, a cart carried over an expiry) waits in Redis as it was.
+                logger.warning("Session not saved after %s %s: %s", request.method, request.path, error)
+                return response
+            return answer(request, error, "saving")  # type: ignore[return-value]
         except (*UNAVAILABLE, SessionTooLarge, SessionCreationRefused) as error:
             return answer(request, error, "saving")  # type: ignore[return-value]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from sessionkeeper.exceptions import SessionCreationRefused, SessionStoreUnavailable, SessionTooLarge
+from sessionkeeper.exceptions import UNREACHABLE, SessionCreationRefused, SessionStoreUnavailable, SessionTooLarge
 
 
 def _answer(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -14,10 +14,10 @@ def _answer(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 
 def unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    """503 with Retry-After: the session is kept, the request can be tried again."""
-    response = _answer(
-        request, "The session store is unavailable for a moment; your session is kept. Try again shortly.", 503
-    )
+    """503 with Retry-After: the session is kept, the request can be tried again; a Redis that refuses
+    writes (full, read-only) is named."""
+    sentence = error.sentence if isinstance(error, SessionStoreUnavailable) else UNREACHABLE
+    response = _answer(request, sentence, 503)
     response["Retry-After"] = str(SessionStoreUnavailable.retry_after)
     response["Cache-Control"] = "no-store"
     return response

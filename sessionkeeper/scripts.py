@@ -160,7 +160,8 @@ COUNTER = LuaScript.from_file("counter")
 REVOKE = LuaScript.from_file("revoke")
 INDEX = LuaScript.from_file("index")
 RATE = LuaScript.from_file("rate")
-ALL_SCRIPTS = (LOAD, CREATE, SAVE, COUNTER, REVOKE, INDEX, RATE)
+RETIRE = LuaScript.from_file("retire")
+ALL_SCRIPTS = (LOAD, CREATE, SAVE, COUNTER, REVOKE, INDEX, RATE, RETIRE)
 
 
 def load_scripts_everywhere(client: RedisClient) -> None:

@@ -29,7 +29,7 @@ from django.contrib.sessions.exceptions import SessionInterrupted
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, ResponseError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkeeper import codec, endings, layout, stats
@@ -49,6 +49,7 @@ from sessionkeeper.scripts import (
     INDEX,
     LOAD,
     RATE,
+    RETIRE,
     REVOKE,
     SAVE,
     Command,
@@ -97,10 +98,11 @@ class redis_errors:  # noqa: N801 - used as a context manager, named like contex
         if isinstance(error, ResponseError):
             if str(error).startswith("WRONGTYPE"):
                 raise ForeignData(str(error)) from error
-            stats.record_redis_error("response")
+            kind = write_refusal(error) or "response"
+            stats.record_redis_error(kind)
             raise SessionStoreUnavailable(
                 f"Redis answered the session {self.operation} with an error ({error}); try again in a few seconds.",
-                kind="response",
+                kind=kind,
             ) from error
         if isinstance(error, REDIS_FAILURES):
             failure = redis_error_kind(error)
@@ -111,6 +113,17 @@ class redis_errors:  # noqa: N801 - used as a context manager, named like contex
                 kind=failure,
             ) from error
         return False
+
+
+def write_refusal(error: ResponseError) -> str | None:
+    """The kind of refusal when Redis answers but will not write (exceptions.WRITE_REFUSALS), else None."""
+    if isinstance(error, OutOfMemoryError):
+        return "full"  # over maxmemory, and noeviction frees nothing
+    if isinstance(error, ReadOnlyError):
+        return "read_only"  # a replica, for example mid-failover
+    if str(error).startswith(("MISCONF", "NOREPLICAS")):
+        return "refusing_writes"  # it cannot persist, or has too few replicas to write
+    return None
 
 
 def warn_foreign(where: str) -> None:
@@ -149,6 +162,8 @@ class SessionStore(SessionBase):
         self._journal: list[tuple[str, int, bool]] = []
         self._keyed: tuple[str | None, str, str | None] = (None, "", None)
         self._request: weakref.ref[HttpRequest] | None = None
+        # A hash past its limit whose kept keys this request carries over (load.lua leaves it until then).
+        self._expired_hash: str | None = None
         self._login_checked = False
         self._forget_stored()
 
@@ -206,7 +221,9 @@ class SessionStore(SessionBase):
 
     def create(self) -> None:
         """Store the current data under a new, unused key; one round trip."""
-        self._create_with([], limit_rate=True)
+        replaced: list[Step] = [self._retire_call(self._expired_hash)] if self._expired_hash else []
+        self._create_with(replaced, limit_rate=True)
+        self._expired_hash = None
         self.modified = True
 
     def save(self, must_create: bool = False) -> None:
@@ -627,6 +644,8 @@ class SessionStore(SessionBase):
         """Expired within the grace period: a fresh anonymous session that keeps the kept keys."""
         stats.record_event("expired")
         reason, idle_seconds, signed_in = reply[1].decode(), int(reply[2]) // 1000, reply[3] == b"1"
+        # load.lua left the hash: it goes when the session that carries its keys is written.
+        self._expired_hash = self._hash_key
         self._session_key = None
         try:
             data = self._adopt(_pairs(reply[4:]))
@@ -780,12 +799,16 @@ class SessionStore(SessionBase):
         old_key = self.session_key
         if not old_key:
             return []
-        steps: list[Step] = [Command(("DEL", self._key(old_key)))]
+        steps: list[Step] = [self._retire_call(self._key(old_key))]
         if self._user_id:
             digest = layout.session_digest(old_key)
             steps.append(self._index_call(self._user_id, "remove", digest, tagged=self._tag is not None))
         stats.record_event("delete")
         return steps
+
+    def _retire_call(self, key: str) -> ScriptCall:
+        """Delete a replaced session, but never when Redis refused its replacement (retire.lua)."""
+        return ScriptCall(RETIRE, (key,), tuple(self._header()))
 
     def _move(self) -> None:
         """A signed-in session moves to a key tagged with its user (layout 3): a login, or an older session."""

@@ -7,7 +7,8 @@
 --          with the account (read from KEYS[2] when the session is signed in)
 --
 -- A read within THRESHOLD of the last recorded activity writes nothing; an older one
--- records the activity, so the idle timeout is exact to within THRESHOLD.
+-- records the activity, so the idle timeout is exact to within THRESHOLD. A Redis that
+-- refuses writes still serves the read.
 -- Returns {'hit', '1' when it slid else '0', s, s session field/value items (as stored before),
 -- then 'account' and the account's field/value items, 'foreign' (the account key holds another
 -- type) or 'none'}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
@@ -63,10 +64,12 @@ if expiry and string.sub(expiry, 1, 1) == 'j' then
 end
 
 if NOW > seen + idle or NOW > absolute then
-  -- Past a limit: the session (and its login) ends here, whatever the key's TTL says.
+  -- Past a limit: the session (and its login) ends here, whatever the key's TTL says; every
+  -- load finds it so. Within the grace period the hash stays until the fresh session that
+  -- carries its kept keys is written (store.py deletes it then), so a Redis too full to
+  -- write that session loses nothing.
   local reason = NOW > absolute and 'absolute' or 'idle'
   local signed_in = user and '1' or '0'
-  redis.call('DEL', key)
   if KEYS[2] and user then
     redis.pcall('HDEL', KEYS[2], INDEX .. digest_of(key))
   end
@@ -80,12 +83,11 @@ if NOW > seen + idle or NOW > absolute then
     end
     return kept
   end
+  redis.call('DEL', key)
   return {'expired', reason, idle, signed_in}
 end
 
-local slid = '0'
-if NOW - seen >= THRESHOLD or version ~= LAYOUT then
-  slid = '1'
+local function slide()
   write_meta(key, NOW, absolute, idle, version)
   if LAYOUT == 1 or user then
     local changed = {}
@@ -99,6 +101,16 @@ if NOW - seen >= THRESHOLD or version ~= LAYOUT then
       redis.call('HSET', key, unpack(changed))
     end
   end
+  if KEYS[2] and user then
+    keep_account(KEYS[2])
+  end
+end
+
+-- A Redis that refuses writes (full under noeviction, a read-only replica) still serves the
+-- read: the activity is recorded by a later request instead.
+local slid = '0'
+if (NOW - seen >= THRESHOLD or version ~= LAYOUT) and pcall(slide) then
+  slid = '1'
 end
 
 local reply = {'hit', slid, #flat}
@@ -124,8 +136,5 @@ for i = 1, #account, 2 do
     reply[#reply + 1] = account[i]
     reply[#reply + 1] = account[i + 1]
   end
-end
-if slid == '1' and #account > 0 then
-  keep_account(KEYS[2])
 end
 return reply

@@ -84,3 +84,58 @@ def test_a_save_during_an_outage_is_a_503_not_a_500(own_redis, site):
     finally:
         urls.urlpatterns.pop()
     assert response.status_code == 503
+
+
+# --- a Redis that answers but will not write: full under noeviction --------------------------
+
+
+@pytest.fixture
+def full_redis(tmp_path, settings, single):
+    """A redis-server of this test's own at a tiny maxmemory under noeviction; full() fills it."""
+    server = Server(tmp_path, extra_args=["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]).start()
+    settings.SESSIONKEEPER = engine_options(server.url, USER_COUNTERS={"cart": 99})
+
+    def full() -> None:
+        client = server.client()
+        client.config_set("maxmemory", int(client.info("memory")["used_memory"]) // 2)  # well over: refuses
+
+    server.full = full
+    yield server
+    engine_client.reset_default_client()
+    server.stop()
+
+
+def test_a_full_redis_serves_every_read_and_answers_a_change_with_a_503_naming_the_cause(full_redis, site, clock):
+    site.get("/api/cart/add?sku=tea")
+    site.get("/login")
+    guest = type(site)()
+    guest.get("/api/cart/add?sku=cake")
+    full_redis.full()
+    with pytest.raises(__import__("redis").OutOfMemoryError):
+        full_redis.client().set("proof", "it is full")
+    clock.advance(120)  # past the slide threshold: these reads would record the activity
+    for path in ("/api/session", "/api/cart", "/untouched"):
+        assert site.get(path).status_code == 200, path
+    assert site.get("/api/session").json()["user"] is not None
+    assert site.get("/api/cart").json() == {"tea": 1}
+    refused = site.post("/api/session/write", HTTP_ACCEPT="application/json")
+    assert refused.status_code == 503 and refused["Retry-After"]
+    assert refused.json()["error"].startswith("The session store is full and refuses changes")
+    added = site.get("/api/cart/add?sku=tea", HTTP_ACCEPT="application/json")
+    assert added.status_code == 503 and "full" in added.json()["error"]
+    clock.advance(1200)  # both idle out: the guest's cart is carried, once Redis has room to write it
+    assert guest.get("/api/cart").json() == {"cake": 1}
+    full_redis.client().config_set("maxmemory", 0)
+    assert guest.get("/api/cart").json() == {"cake": 1}  # nothing was lost while Redis was full
+    site.get("/login")
+    assert site.get("/api/cart").json() == {"tea": 1}  # and no refused change was applied
+
+
+def test_a_login_a_full_redis_refuses_keeps_the_guest_session_it_would_have_replaced(full_redis, site, db):
+    site.get("/api/cart/add?sku=tea")
+    full_redis.full()
+    refused = site.get("/login", HTTP_ACCEPT="application/json")
+    assert refused.status_code == 503 and "full" in refused.json()["error"]
+    full_redis.client().config_set("maxmemory", 0)
+    assert site.get("/api/cart").json() == {"tea": 1}  # the new key was refused, so the old one stayed
+    assert site.get("/api/session").json()["user"] is None
