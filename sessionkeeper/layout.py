@@ -73,17 +73,18 @@ EXPIRY_KEY = "_session_expiry"
 
 # Listpack limits of a default Redis (hash-max-listpack-value); layout 2's packed fields stay within.
 FIELD_LIMIT = 64
-# The script argument header every script starts with, in this order (lua/_layout.lua reads it).
-HEADER = (
-    "now_ms",
+# The arguments every script call starts with, in this order (lua/_layout.lua reads them): what may
+# differ from call to call. What does not (timeouts, the layout written) is CONFIGURATION.
+HEADER = ("now_ms", "cap_ms", "session_idle_ms")
+# The settings (conf.Config attributes) written into each script's source when it is compiled
+# (scripts.compile_source), in the order of lua/_layout.lua's configuration line.
+CONFIGURATION = (
     "layout",
     "idle_ms",
     "anonymous_idle_ms",
     "absolute_ms",
     "grace_ms",
     "threshold_ms",
-    "cap_ms",
-    "session_idle_ms",
     "account_ms",
     "tombstone_ms",
 )

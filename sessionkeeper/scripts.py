@@ -1,5 +1,9 @@
 """The engine's Lua scripts: read once per process from ``lua/*.lua``, called by SHA.
 
+Each script is compiled for the configuration in force: the settings that do not change
+from call to call (timeouts, the layout written) are written into its source, so a call
+sends and parses only what does (the clock, a session's own limits).
+
 A server that has forgotten its scripts (restart, failover, SCRIPT FLUSH) answers
 NOSCRIPT; every script is then loaded again on that server in one round trip and
 the call repeated. Pipelines get the same fallback for each call that came back
@@ -14,6 +18,7 @@ the engine waits longer (MIGRATION_PAUSES) before calling it an outage.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,11 +28,38 @@ from typing import Any
 from redis.cluster import RedisCluster
 from redis.exceptions import ClusterError, NoScriptError, TryAgainError
 
+from sessionkeeper import layout
 from sessionkeeper.client import RedisClient
+from sessionkeeper.conf import Config, config
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
-# The shared prelude: the layout, the argument header and the expiry rule (lua/_layout.lua).
+# The shared prelude: the layout, the configuration, the argument header and the expiry rule (lua/_layout.lua).
 PRELUDE = (LUA_DIR / "_layout.lua").read_text()
+# Where lua/_layout.lua takes the configuration (layout.CONFIGURATION), written in when a script is compiled.
+CONFIGURATION_MARK = "{{CONFIGURATION}}"
+_PART = re.compile(r"^-- @part (\w+)(?:: ([\w ]+))?$", re.MULTILINE)
+_USES = re.compile(r"\A-- @uses ([\w ]+)$", re.MULTILINE)
+
+
+def _parts(prelude: str) -> tuple[str, dict[str, tuple[list[str], str]]]:
+    """The prelude's head (in every script) and its parts: name -> (parts it needs, its text)."""
+    markers = list(_PART.finditer(prelude))
+    parts = {}
+    for marker, following in zip(markers, [*markers[1:], None], strict=True):
+        end = following.start() if following else len(prelude)
+        parts[marker.group(1)] = ((marker.group(2) or "").split(), prelude[marker.start() : end])
+    return prelude[: markers[0].start()], parts
+
+
+def prelude_for(script: str) -> str:
+    """The head of _layout.lua and, in its order, the parts the script's '-- @uses' line names or needs."""
+    head, parts = _parts(PRELUDE)
+    used = _USES.match(script)
+    wanted = set((used.group(1) if used else "").split())
+    while needed := {need for name in wanted for need in parts[name][0]} - wanted:
+        wanted |= needed
+    return head + "".join(text for name, (_, text) in parts.items() if name in wanted)
+
 
 Argument = str | bytes | int | float
 
@@ -54,15 +86,59 @@ def through_migrations(call: Callable[[], Any]) -> Any:
 
 
 @dataclass(frozen=True)
-class LuaScript:
-    name: str
+class Compiled:
+    """A script as sent to Redis: for one configuration, the settings written into its source."""
+
     source: str
     sha: str
 
+
+# One compiled form per script and configuration; the configuration object is kept so its id stays its own.
+_compiled: dict[tuple[str, int], tuple[Config, Compiled]] = {}
+
+
+def compile_source(template: str, options: Config) -> Compiled:
+    """``template`` with the configuration lines of lua/_layout.lua filled in from ``options``."""
+    values = ", ".join(str(int(getattr(options, name))) for name in layout.CONFIGURATION)
+    source = template.replace(CONFIGURATION_MARK, values, 1)
+    source = source.replace("{{KEPT}}", lua_list(options.kept_fields), 1)
+    source = source.replace("{{ACCOUNT_MAPS}}", lua_list(options.user_counter_prefixes), 1)
+    return Compiled(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def lua_list(texts: Sequence[str]) -> str:
+    """A Lua table of strings; every byte but letters, digits and ``_-:.`` as a decimal escape."""
+    safe = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.")
+    quoted = ("'" + "".join(chr(b) if b in safe else f"\\{b:03d}" for b in text.encode()) + "'" for text in texts)
+    return "{" + ", ".join(quoted) + "}"
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    name: str
+    template: str  # its prelude and itself, the configuration still to be written in
+
     @classmethod
     def from_file(cls, name: str) -> LuaScript:
-        source = PRELUDE + (LUA_DIR / f"{name}.lua").read_text()
-        return cls(name=name, source=source, sha=hashlib.sha1(source.encode()).hexdigest())
+        script = (LUA_DIR / f"{name}.lua").read_text()
+        return cls(name=name, template=prelude_for(script) + script)
+
+    def compiled(self) -> Compiled:
+        """The script for the configuration in force (conf.config())."""
+        options = config()
+        known = _compiled.get((self.name, id(options)))
+        if known is None or known[0] is not options:
+            known = (options, compile_source(self.template, options))
+            _compiled[(self.name, id(options))] = known
+        return known[1]
+
+    @property
+    def source(self) -> str:
+        return self.compiled().source
+
+    @property
+    def sha(self) -> str:
+        return self.compiled().sha
 
     def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
         """Run the script: one round trip, three when the server has to be taught the scripts again."""

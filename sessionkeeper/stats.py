@@ -8,6 +8,7 @@ Recording is a dict update under a lock: cheap enough for every request.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -27,13 +28,15 @@ EVENTS = (
     "undo",  # a request refused for size took back its counter changes
 )
 
+_KNOWN_EVENTS = frozenset(EVENTS)
 # Upper bounds in seconds, as Prometheus histograms have them.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 Listener = Callable[[str, str, float], None]
 
 _lock = threading.Lock()
-_listeners: list[Listener] = []
+# Replaced, never changed in place: recording reads it without a copy or the lock.
+_listeners: tuple[Listener, ...] = ()
 
 
 def _empty_histogram() -> dict[str, Any]:
@@ -62,24 +65,25 @@ reset()
 
 def add_listener(listener: Listener) -> None:
     """Call ``listener(kind, name, value)`` on every record; kind is event, redis_error, latency or size."""
+    global _listeners
     with _lock:
         if listener not in _listeners:
-            _listeners.append(listener)
+            _listeners = (*_listeners, listener)
 
 
 def remove_listener(listener: Listener) -> None:
+    global _listeners
     with _lock:
-        if listener in _listeners:
-            _listeners.remove(listener)
+        _listeners = tuple(known for known in _listeners if known != listener)
 
 
 def _notify(kind: str, name: str, value: float) -> None:
-    for listener in list(_listeners):
+    for listener in _listeners:
         listener(kind, name, value)
 
 
 def record_event(name: str, amount: int = 1) -> None:
-    if name not in EVENTS:
+    if name not in _KNOWN_EVENTS:
         raise ValueError(f"{name!r} is not a session event; the events are {', '.join(EVENTS)}.")
     with _lock:
         _state["events"][name] += amount
@@ -100,12 +104,8 @@ def observe_latency(operation: str, seconds: float) -> None:
         histogram = _state["latency"][operation]
         histogram["count"] += 1
         histogram["sum"] += seconds
-        for index, bound in enumerate(LATENCY_BUCKETS):
-            if seconds <= bound:
-                histogram["buckets"][index] += 1
-                break
-        else:
-            histogram["buckets"][-1] += 1
+        # The first bound at or above: the last bucket (past 2.5 s) when none is.
+        histogram["buckets"][bisect_left(LATENCY_BUCKETS, seconds)] += 1
     _notify("latency", operation, seconds)
 
 

@@ -131,9 +131,14 @@ def warn_foreign(where: str) -> None:
     security_logger.warning("%s held data this session engine did not write; it was set aside.", where)
 
 
-def fingerprint(value: bytes | None) -> str:
-    """What save.lua compares with redis.sha1hex() of the current value ('' for none)."""
-    return hashlib.sha1(value).hexdigest() if value is not None else ""
+def fingerprint(value: bytes | None) -> bytes | str:
+    """What save.lua compares the current value with: '' for none, the value itself (after '=')
+    when it is no longer than a SHA-1, else the SHA-1 that redis.sha1hex() gives."""
+    if value is None:
+        return ""
+    if len(value) < 40:
+        return b"=" + value
+    return hashlib.sha1(value).hexdigest()
 
 
 def operation_key(operation_id: str | None) -> str:
@@ -494,7 +499,7 @@ class SessionStore(SessionBase):
         self._counters: dict[str, dict[str, int]] = {}
         # The counter maps this session reads from and changes in its account record (layout 3).
         self._account_maps: frozenset[str] = frozenset()
-        # The session the counters were loaded from: a merge of them into an account happens once.
+        # The cookie of the session the counters were loaded from: their merge into an account happens once.
         self._origin = ""
         self._user_id = ""
         self._cleared = False
@@ -503,20 +508,11 @@ class SessionStore(SessionBase):
         return int((self.clock or time.time)() * 1000)
 
     def _header(self, session_idle_ms: int | None = None, cap_ms: int | None = None) -> list[Any]:
-        """The arguments every script starts with (layout.HEADER, read by lua/_layout.lua)."""
-        options = self.options
+        """The arguments every script call starts with (layout.HEADER, read by lua/_layout.lua)."""
         return [
             str(self._now_ms()) if self.clock is not None else "",
-            options.layout,
-            options.idle_ms,
-            options.anonymous_idle_ms,
-            options.absolute_ms,
-            options.grace_ms,
-            options.threshold_ms,
             "" if cap_ms is None else cap_ms,
             "" if session_idle_ms is None else session_idle_ms,
-            options.account_ms,
-            options.tombstone_ms,
         ]
 
     def _load_keys(self) -> list[str]:
@@ -527,8 +523,7 @@ class SessionStore(SessionBase):
 
     def _load_args(self) -> list[Any]:
         device = self._device_fields(signed_in=True)
-        kept = self.options.kept_fields
-        return [*self._header(), len(device) // 2, *device, len(kept), *kept, *self.options.user_counter_prefixes]
+        return [*self._header(), len(device) // 2, *device]
 
     def _session_idle_ms(self, data: dict[str, Any], counter_map: str = "") -> int:
         """The signed-in idle timeout once the session holds a login or a kept key; stricter by set_expiry."""
@@ -574,7 +569,7 @@ class SessionStore(SessionBase):
         tag = self._tag
         if tag is not None and self._user_id and tag != layout.user_tag(self._user_id):
             return self._start_over_after_corruption("a signed-in session's key names another user")
-        self._origin = layout.session_digest(self.session_key)
+        self._origin = self.session_key
         if tag is not None and self._user_id:
             self._adopt_account(reply[3 + count :])
         if self._needs_move(data):
@@ -881,7 +876,7 @@ class SessionStore(SessionBase):
         if tag is None:
             return ScriptCall(CREATE, (key,), tuple(args))
         maximum = dict(self.options.user_counters)
-        args += [self.options.max_sessions_per_user, operation_key(f"merge {self._origin}")]
+        args += [self.options.max_sessions_per_user, operation_key(f"merge {layout.session_digest(self._origin)}")]
         for name, values in merging.items():
             for counter, amount in values.items():
                 args += [layout.counter_field(name, counter), amount, maximum[name]]
@@ -901,7 +896,7 @@ class SessionStore(SessionBase):
         self._session_key = session_key
         self._stored = wanted
         self._user_id = user_id
-        self._origin = self._origin or layout.session_digest(session_key)
+        self._origin = self._origin or session_key
         if tag is None:
             self._account_maps = frozenset()
             return

@@ -1,5 +1,6 @@
+-- @uses write_meta capped index_session keep_account
 -- Fill a benchmark Redis with signed-in sessions written as the engine writes them, at server speed.
--- Run after sessionkeeper's lua/_layout.lua (scale.py prepends it): the timing fields, the
+-- Compiled with sessionkeeper's lua/_layout.lua (scale.py asks scripts.py): the timing fields, the
 -- expiry, the key names and the account record come from it and from layout.py, so the layout
 -- is not spelled out a second time here.
 --

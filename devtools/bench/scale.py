@@ -15,10 +15,10 @@ from typing import Any
 from sessionkeeper import layout
 from sessionkeeper.client import get_client as get_redis
 from sessionkeeper.conf import config
-from sessionkeeper.scripts import PRELUDE
+from sessionkeeper.scripts import compile_source, prelude_for
 from sessionkeeper.store import SessionStore
 
-POPULATE = PRELUDE + (Path(__file__).resolve().parent / "populate.lua").read_text()
+POPULATE = (Path(__file__).resolve().parent / "populate.lua").read_text()
 CHUNK = 2_000  # sessions per script call: well inside the client's 0.5 s socket timeout
 
 
@@ -52,9 +52,10 @@ BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Fir
 def populate(first: int, count: int, template: list[Any]) -> None:
     client = get_redis()
     header = SessionStore()._header(config().idle_ms)
+    script = compile_source(prelude_for(POPULATE) + POPULATE, config()).source
     for start in range(first, first + count, CHUNK):
         size = min(CHUNK, first + count - start)
-        client.eval(POPULATE, 0, *header, config().key_prefix, start, size, *template)
+        client.eval(script, 0, *header, config().key_prefix, start, size, *template)
 
 
 def measure_at_scales(

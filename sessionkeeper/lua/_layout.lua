@@ -1,50 +1,52 @@
 -- The stored layout for Lua: prepended to every script by scripts.py (Redis scripts can't
 -- include files). layout.py is its Python twin and documents the keys and fields.
 --
--- Every script's ARGV starts with the same header (layout.HEADER):
---   now ms ('' = the server's clock), layout to write (1, 2 or 3), idle ms of a signed-in
---   (or kept) session, anonymous idle ms, absolute ms, grace ms, slide threshold ms,
---   cap ms (an absolute expiry set_expiry() asked for; '' = none), this session's idle ms
---   as the caller worked it out ('' = the signed-in one), how long an account record lives
---   (ms), how long a tombstone keeps the reason a session ended (ms)
--- and the script's own arguments follow from ARGV[HEADER + 1].
+-- Everything above the first '@part' line goes into every script; each '-- @part name: needs'
+-- below is a helper that goes only into the scripts whose first line ('-- @uses ...') names it
+-- or a part it needs: a closure made on every call of a script that never calls it is wasted.
+--
+-- The configuration (layout.CONFIGURATION), written in by scripts.py when it compiles a script,
+-- one script per configuration: the layout to write (1, 2 or 3), idle ms of a signed-in (or
+-- kept) session, anonymous idle ms, absolute ms, grace ms, slide threshold ms, how long an
+-- account record lives (ms), how long a tombstone keeps the reason a session ended (ms).
+local LAYOUT, IDLE, ANONYMOUS_IDLE, ABSOLUTE, GRACE, THRESHOLD, ACCOUNT_LIFETIME, TOMBSTONE_LIFETIME = {{CONFIGURATION}}
 
-local HEADER = 11
-local NOW
-do
-  NOW = tonumber(ARGV[1])
-  if not NOW then
-    local time = redis.call('TIME')
-    NOW = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  end
+-- Every script's ARGV starts with the same header (layout.HEADER): now ms ('' = the server's
+-- clock), cap ms (an absolute expiry set_expiry() asked for; '' = none), and this session's idle
+-- ms as the caller worked it out ('' = the signed-in one); the script's own arguments follow
+-- from ARGV[HEADER + 1].
+local HEADER = 3
+local NOW = tonumber(ARGV[1])
+if not NOW then
+  local time = redis.call('TIME')
+  NOW = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local LAYOUT = tonumber(ARGV[2])
-local IDLE, ANONYMOUS_IDLE = tonumber(ARGV[3]), tonumber(ARGV[4])
-local ABSOLUTE, GRACE, THRESHOLD = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local CAP = tonumber(ARGV[8])
-local SESSION_IDLE = tonumber(ARGV[9]) or IDLE
-local ACCOUNT_LIFETIME, TOMBSTONE_LIFETIME = tonumber(ARGV[10]), tonumber(ARGV[11])
+local CAP = tonumber(ARGV[2])
+local SESSION_IDLE = tonumber(ARGV[3]) or IDLE
 
 local DATA, COUNTER, META, DEVICE, OPERATIONS, ENDED, INDEX = 'd:', 'c:', 'm', 'a', 'o', 'e', 's:'
-local V1_META = {'m:created', 'm:seen', 'm:abs', 'm:v', 'm:ua', 'm:ip', 'm:inst', 'm:uid'}
 local EXPIRY_FIELD = 'd:_session_expiry'
 
+-- @part foreign
 -- True when the key holds something this engine did not write (a string, a list, ...).
 local function foreign(key, wanted)
   local kind = redis.call('TYPE', key)['ok']
   return kind ~= 'none' and kind ~= wanted
 end
 
+-- @part failed
 -- A reply of redis.pcall that is an error: WRONGTYPE means the key holds another type.
 local function failed(reply)
   return type(reply) == 'table' and reply['err'] ~= nil
 end
 
+-- @part is_data_or_counter
 local function is_data_or_counter(name)
   local kind = string.sub(name, 1, 2)
   return kind == DATA or kind == COUNTER or name == 'u' or name == 'b' or name == 'h'
 end
 
+-- @part text
 -- A stored string value as text: codec.py's 's' (plain) or 'j' (JSON) markers.
 local function text(value)
   if not value then
@@ -63,6 +65,7 @@ local function text(value)
   return nil
 end
 
+-- @part base36
 -- Layouts 2 and 3 keep their times as whole seconds in base 36 (six digits until the year 2038+).
 local function base36(number)
   local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
@@ -75,6 +78,7 @@ local function base36(number)
   return text
 end
 
+-- @part parse_meta
 -- The packed meta 'm' (layouts 2, 3) or layout 1's m:seen and m:abs: last seen ms, absolute
 -- expiry ms, version; nil when absent or garbled.
 local function parse_meta(packed, seen_v1, absolute_v1)
@@ -93,6 +97,7 @@ local function parse_meta(packed, seen_v1, absolute_v1)
   return nil
 end
 
+-- @part user_from: text
 -- Layouts 2, 3's 'u' and layout 1's m:uid hold the user id bare; d:_auth_user_id is codec-encoded.
 local function user_from(u, v1_user, encoded)
   if u and u ~= '' then
@@ -108,6 +113,7 @@ local function user_from(u, v1_user, encoded)
   return nil
 end
 
+-- @part read_state: failed parse_meta user_from
 -- What a writer needs of a session without reading the whole hash: {seen, absolute, version,
 -- user, ended}, or nil (and the error) when the key holds another type.
 local function read_state(key)
@@ -125,6 +131,12 @@ local function read_state(key)
   }
 end
 
+-- @part kept
+-- KEEP's field names and counter prefixes, and the counter prefixes of the maps an account keeps
+-- (USER_COUNTERS): configuration, written in by scripts.py.
+local KEPT, ACCOUNT_MAPS = {{KEPT}}, {{ACCOUNT_MAPS}}
+
+-- @part named
 -- A name ending in ':' is a prefix (a counter map), any other an exact field.
 local function named(name, names)
   for _, wanted in ipairs(names) do
@@ -139,6 +151,7 @@ local function named(name, names)
   return false
 end
 
+-- @part capped
 local function capped(absolute)
   if CAP then
     return math.min(absolute, CAP)
@@ -146,10 +159,16 @@ local function capped(absolute)
   return absolute
 end
 
+-- @part write_meta: base36
+local V1_META = {'m:created', 'm:seen', 'm:abs', 'm:v', 'm:ua', 'm:ip', 'm:inst', 'm:uid'}
+
 -- Write the timing in the layout asked for, dropping the other layouts' meta; set the TTL.
-local function write_meta(key, seen, absolute, idle, existing)
+-- ``extra``: field, value pairs written in the same HSET (a save's changed fields).
+local function write_meta(key, seen, absolute, idle, existing, extra)
+  extra = extra or {}
   if LAYOUT >= 2 then
-    redis.call('HSET', key, META, LAYOUT .. '|' .. base36(seen / 1000) .. '|' .. base36(math.max(absolute, 0) / 1000))
+    local packed = LAYOUT .. '|' .. base36(seen / 1000) .. '|' .. base36(math.max(absolute, 0) / 1000)
+    redis.call('HSET', key, META, packed, unpack(extra))
     if existing == 1 then
       local user = redis.call('HGET', key, 'm:uid')
       redis.call('HDEL', key, unpack(V1_META))
@@ -158,7 +177,7 @@ local function write_meta(key, seen, absolute, idle, existing)
       end
     end
   else
-    redis.call('HSET', key, 'm:seen', string.format('%d', seen), 'm:abs', string.format('%d', absolute))
+    redis.call('HSET', key, 'm:seen', string.format('%d', seen), 'm:abs', string.format('%d', absolute), unpack(extra))
     if existing ~= 1 then -- a new session, or one written in layout 2 or 3
       redis.call('HDEL', key, META, DEVICE)
       redis.call('HSET', key, 'm:v', '1', 'm:created', string.format('%d', seen))
@@ -167,6 +186,7 @@ local function write_meta(key, seen, absolute, idle, existing)
   redis.call('PEXPIREAT', key, string.format('%d', math.min(seen + idle + GRACE, absolute + GRACE)))
 end
 
+-- @part write_pairs
 -- Field, value pairs; an empty value deletes the field.
 local function write_pairs(key, pairs_list)
   for i = 1, #pairs_list, 2 do
@@ -178,11 +198,13 @@ local function write_pairs(key, pairs_list)
   end
 end
 
+-- @part digest_of
 -- A session's key ends in its digest (layout.session_hash_key); the account record indexes it by that.
 local function digest_of(key)
   return string.match(key, '([^:{}]+)}?$')
 end
 
+-- @part bury
 -- Replace a session by a tombstone: the reason it ended, kept a while for its cookie's holder.
 local function bury(key, reason)
   redis.call('DEL', key)
@@ -190,6 +212,7 @@ local function bury(key, reason)
   redis.call('PEXPIRE', key, TOMBSTONE_LIFETIME)
 end
 
+-- @part indexed_sessions
 -- The account record's index: {digest = sign-in ms}, and the set of merges its sessions made
 -- ({merge id = true}), pruning entries older than any session lives. An entry is
 -- 's:<digest>' -> '<sign-in seconds, base 36>', with '|<merge id>' when that sign-in merged a
@@ -219,6 +242,7 @@ local function indexed_sessions(account)
   return sessions, merges
 end
 
+-- @part index_session: base36 indexed_sessions
 -- Index a session in the account record (with the merge it made, if any). Past the cap the
 -- oldest entries go, and their digests are returned so that the caller signs those sessions
 -- out too (an entry dropped from the index would escape "sign out everywhere").
@@ -247,11 +271,13 @@ local function index_session(account, digest, cap, merge)
   return dropped
 end
 
+-- @part keep_account
 -- Keep an account record for ACCOUNT_LIFETIME after its last change or sign-in.
 local function keep_account(account)
   redis.call('PEXPIRE', account, ACCOUNT_LIFETIME)
 end
 
+-- @part answered
 -- Earlier answers of counter operations, kept in a hash's 'o' field: 'id:k:value' or
 -- 'id:l:value' (k: applied, l: refused at its limit), comma-separated, newest last.
 -- Returns the status and value recorded for ``id``, or nil.
@@ -264,6 +290,7 @@ local function answered(recorded, id)
   return nil
 end
 
+-- @part remember
 -- Record an answer; as many as fit 64 bytes are kept (four or five), oldest dropped first.
 local function remember(key, recorded, id, status, value)
   local entries = recorded .. (recorded == '' and '' or ',') .. id .. ':' .. status .. ':' .. value

@@ -1,3 +1,4 @@
+-- @uses read_state foreign answered remember write_meta keep_account
 -- Change one named counter map atomically, exactly once per operation id: a session's own map,
 -- or (layout 3, signed in) a map kept with the session's account.
 --

@@ -1,3 +1,4 @@
+-- @uses foreign write_meta capped indexed_sessions index_session keep_account digest_of
 -- Create a session atomically: refuse a key that exists (a collision). For a layout-3 signed-in
 -- session also, in the same slot: merge the guest's counters into the account once, and index it.
 --

@@ -1,3 +1,4 @@
+-- @uses foreign index_session indexed_sessions keep_account
 -- Keep a user's session index: layout 3's entries in the account record (s:<digest> -> sign-in
 -- seconds), or layouts 1 and 2's sorted set of session digests scored by sign-in ms.
 --

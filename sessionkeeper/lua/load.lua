@@ -1,10 +1,11 @@
+-- @uses failed parse_meta user_from kept named write_meta digest_of keep_account
 -- Load one session in one round trip, with its account's counters; slide its idle expiry only when that matters.
 --
 -- KEYS[1]  the session hash; KEYS[2] (a layout-3 signed-in session's cookie) the account record
 -- ARGV     the header (_layout.lua), then: n, n field/value pairs describing who asks (written only
---          when the expiry slides, and in layouts 2 and 3 only for a signed-in session), k, k kept
---          names (a name ending in ':' is a prefix), then the prefixes of the counter maps kept
---          with the account (read from KEYS[2] when the session is signed in)
+--          when the expiry slides, and in layouts 2 and 3 only for a signed-in session)
+-- KEEP's names (a name ending in ':' is a prefix) and the counter maps kept with the account
+-- (read from KEYS[2] when the session is signed in) are configuration: KEPT, ACCOUNT_MAPS.
 --
 -- A read within THRESHOLD of the last recorded activity writes nothing; an older one
 -- records the activity, so the idle timeout is exact to within THRESHOLD. A Redis that
@@ -35,11 +36,6 @@ if not seen then
 end
 
 local devices = tonumber(ARGV[HEADER + 1])
-local kept_at = HEADER + 2 + 2 * devices
-local kept_names = {}
-for i = kept_at + 1, kept_at + tonumber(ARGV[kept_at]) do
-  kept_names[#kept_names + 1] = ARGV[i]
-end
 local user = user_from(fields['u'], fields['m:uid'], fields['d:_auth_user_id'])
 
 -- The signed-in idle timeout once the session holds a login or a kept key, the anonymous one
@@ -49,7 +45,7 @@ if user then
   idle = IDLE
 else
   for name in pairs(fields) do
-    if named(name, kept_names) then
+    if named(name, KEPT) then
       idle = IDLE
       break
     end
@@ -76,7 +72,7 @@ if NOW > seen + idle or NOW > absolute then
   if NOW <= seen + idle + GRACE and NOW <= absolute + GRACE then
     local kept = {'grace', reason, idle, signed_in}
     for i = 1, #flat, 2 do
-      if named(flat[i], kept_names) then
+      if named(flat[i], KEPT) then
         kept[#kept + 1] = flat[i]
         kept[#kept + 1] = flat[i + 1]
       end
@@ -127,12 +123,8 @@ if failed(account) then
   return reply
 end
 reply[#reply + 1] = 'account'
-local prefixes = {}
-for i = kept_at + tonumber(ARGV[kept_at]) + 1, #ARGV do
-  prefixes[#prefixes + 1] = ARGV[i]
-end
 for i = 1, #account, 2 do
-  if named(account[i], prefixes) then
+  if named(account[i], ACCOUNT_MAPS) then
     reply[#reply + 1] = account[i]
     reply[#reply + 1] = account[i + 1]
   end

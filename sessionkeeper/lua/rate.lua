@@ -1,3 +1,4 @@
+-- @uses foreign
 -- Count one session creation from a client address in a fixed window.
 --
 -- KEYS[1]  the address's creation counter

@@ -1,3 +1,4 @@
+-- @uses failed
 -- Delete a session that a new one replaces (a login's new key, the session a cart is carried
 -- into after an expiry), sent in the same pipeline as the new one's creation.
 --

@@ -1,3 +1,4 @@
+-- @uses read_state bury foreign digest_of
 -- Sign sessions out, each only when it belongs to the given user (the "Active sessions" page,
 -- a password change, the cap on a user's sessions).
 --
