@@ -226,9 +226,7 @@ class SessionStore(SessionBase):
 
     def create(self) -> None:
         """Store the current data under a new, unused key; one round trip."""
-        replaced: list[Step] = [self._retire_call(self._expired_hash)] if self._expired_hash else []
-        self._create_with(replaced, limit_rate=True)
-        self._expired_hash = None
+        self._create_with(self._leaving_steps(), limit_rate=True)
         self.modified = True
 
     def save(self, must_create: bool = False) -> None:
@@ -242,9 +240,9 @@ class SessionStore(SessionBase):
         data = self._get_session()  # a load that finds nothing unsets the key
         if self.session_key is None:
             return self.create()
-        user_id = str(data.get(AUTH_USER_KEY, ""))
-        if self.options.layout >= 3 and user_id and self._tag != layout.user_tag(user_id):
+        if self._needs_move(data):
             return self._move()
+        user_id = str(data.get(AUTH_USER_KEY, ""))
         wanted, raw_size = self._encode_all(data)
         to_set = {field: value for field, value in wanted.items() if self._stored.get(field) != value}
         to_delete = [field for field in self._stored if field not in wanted]
@@ -790,11 +788,16 @@ class SessionStore(SessionBase):
     # --- creating a session -----------------------------------------------------------
 
     def _leaving_steps(self) -> list[Step]:
-        """What a new key leaves behind: the old hash, and its entry in its user's index."""
+        """What a new key leaves behind: the old hash (or one past its limit whose kept keys this
+        request carries over), and its entry in its user's index."""
+        steps: list[Step] = []
+        if self._expired_hash:
+            steps.append(self._retire_call(self._expired_hash))
+            self._expired_hash = None
         old_key = self.session_key
         if not old_key:
-            return []
-        steps: list[Step] = [self._retire_call(self._key(old_key))]
+            return steps
+        steps.append(self._retire_call(self._key(old_key)))
         if self._user_id:
             digest = layout.session_digest(old_key)
             steps.append(self._index_call(self._user_id, "remove", digest, tagged=self._tag is not None))
