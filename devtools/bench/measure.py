@@ -286,7 +286,7 @@ def scale_run(scales: list[int], iterations: int, user_id: int) -> list[dict[str
 
 
 def measure(
-    engine: str, iterations: int, scales: list[int], floor: bool, reads: int = 600, interleaved: bool = False
+    engine: str, iterations: int, scales: list[int], floor: bool, reads: int = 600, interleaved: int = 0
 ) -> dict[str, Any]:
     import django
 
@@ -320,7 +320,7 @@ def measure(
     if scales:
         figures["scale"] = scale_run(scales, iterations, user.pk)
     if interleaved:
-        figures["interleaved"] = interleaved_latency(iterations, user.pk)
+        figures["interleaved"] = interleaved_latency(interleaved, user.pk)
     return figures
 
 
@@ -334,7 +334,10 @@ def main(argv: list[str] | None = None) -> None:
         "--reads", type=int, default=1200, help="Read-only requests, a second apart, for writes per read."
     )
     parser.add_argument(
-        "--interleaved", action="store_true", help="Also time this engine and django-redis in turn (django-redis only)."
+        "--interleaved",
+        type=int,
+        default=0,
+        help="Also time this engine and django-redis in turn, this many times each (django-redis only).",
     )
     parser.add_argument("--result", required=True, help="Write the JSON here (stdout carries the request log).")
     options = parser.parse_args(argv)

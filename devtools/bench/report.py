@@ -119,7 +119,8 @@ def full_report(results: dict[str, Any]) -> str:
             "Round trips to Redis per request (commands in brackets; SQL queries where the engine uses the database):",
             engine_table(results),
             "in turn: this engine's and django-redis's load+save timed one after the other in one process, "
-            "so both meet the same noise (load+save alone: each engine in its own process, in turn with the others). "
+            f"{results['plan'].get('in_turn', '-')} times each, so both meet the same noise "
+            "(load+save alone: each engine in its own process, in turn with the others). "
             "writes/read: read-only requests of a signed-in shopper, one a second, that wrote anything. "
             "bytes/session: a signed-in session with 2 cart lines at Redis's default configuration "
             "(this engine: its hash, device metadata included, and its user's account record: the cart and the index).",

@@ -29,6 +29,8 @@ def test_a_tiny_benchmark_run_writes_every_engines_figures(tmp_path):
         "50,100",
         "--reads",
         "100",
+        "--in-turn",
+        "50",
         "--output",
         str(tmp_path),
         stdout=out,
