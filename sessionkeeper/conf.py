@@ -114,10 +114,6 @@ class Config:
     def user_counter_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.user_counters)
 
-    @property
-    def user_counter_prefixes(self) -> tuple[str, ...]:
-        return tuple(layout.counter_field(name) for name, _ in self.user_counters)
-
 
 @cache
 def _kept_fields(keep: tuple[str, ...]) -> tuple[str, ...]:

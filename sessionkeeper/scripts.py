@@ -102,7 +102,6 @@ def compile_source(template: str, options: Config) -> Compiled:
     values = ", ".join(str(int(getattr(options, name))) for name in layout.CONFIGURATION)
     source = template.replace(CONFIGURATION_MARK, values, 1)
     source = source.replace("{{KEPT}}", lua_list(options.kept_fields), 1)
-    source = source.replace("{{ACCOUNT_MAPS}}", lua_list(options.user_counter_prefixes), 1)
     return Compiled(source, hashlib.sha1(source.encode()).hexdigest())
 
 

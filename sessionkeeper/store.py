@@ -559,9 +559,8 @@ class SessionStore(SessionBase):
         stats.record_event("hit")
         if reply[1] == b"1":
             stats.record_event("slide")
-        count = int(reply[2])
         try:
-            data = self._adopt(_pairs(reply[3 : 3 + count]))
+            data = self._adopt(_pairs(reply[2]))
         except codec.CorruptValue as error:
             return self._start_over_after_corruption(str(error))
         tag = self._tag
@@ -569,19 +568,22 @@ class SessionStore(SessionBase):
             return self._start_over_after_corruption("a signed-in session's key names another user")
         self._origin = self.session_key
         if tag is not None and self._user_id:
-            self._adopt_account(reply[3 + count :])
+            self._adopt_account(reply[3])
         if self._needs_move(data):
             self.modified = True  # a layout-2 signed-in session: moved to its user's key when saved
         return data
 
-    def _adopt_account(self, reply: list[Any]) -> None:
+    def _adopt_account(self, counters: list[bytes] | bytes) -> None:
         """The account's counters: the maps this session shares with every device of its user."""
+        if counters == b"none":
+            return  # no map is kept with the account (USER_COUNTERS)
         self._account_maps = self.options.user_counter_names
         for name in self._account_maps:
             self._counters[name] = {}
-        if reply and reply[0] == b"foreign":
+        if counters == b"foreign":
             warn_foreign("A user's account record")
-        for field, value in _pairs(reply[1:]):
+            return
+        for field, value in _pairs(counters):
             name, _, counter = field.decode()[len(layout.COUNTER_PREFIX) :].partition(":")
             try:
                 self._counters[name][counter] = int(value)
@@ -906,8 +908,10 @@ class SessionStore(SessionBase):
         count = int(reply[1])
         dropped = [digest.decode() for digest in reply[2 : 2 + count]]
         account = reply[2 + count :]
-        replaced = len(account) % 2 == 1 and account[-1] == b"foreign"
-        self._adopt_account([b"foreign" if replaced else b"account", *account[: len(account) - replaced]])
+        if len(account) % 2 == 1 and account[-1] == b"foreign":  # the record held another type: replaced
+            warn_foreign("A user's account record")
+            account = account[:-1]
+        self._adopt_account(account)
         if dropped:
             self._sign_out_dropped(user_id, dropped, tagged=True)
 

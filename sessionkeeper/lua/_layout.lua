@@ -132,9 +132,8 @@ local function read_state(key)
 end
 
 -- @part kept
--- KEEP's field names and counter prefixes, and the counter prefixes of the maps an account keeps
--- (USER_COUNTERS): configuration, written in by scripts.py.
-local KEPT, ACCOUNT_MAPS = {{KEPT}}, {{ACCOUNT_MAPS}}
+-- KEEP's field names and counter prefixes: configuration, written in by scripts.py.
+local KEPT = {{KEPT}}
 
 -- @part named
 -- A name ending in ':' is a prefix (a counter map), any other an exact field.

@@ -4,15 +4,15 @@
 -- KEYS[1]  the session hash; KEYS[2] (a layout-3 signed-in session's cookie) the account record
 -- ARGV     the header (_layout.lua), then: n, n field/value pairs describing who asks (written only
 --          when the expiry slides, and in layouts 2 and 3 only for a signed-in session)
--- KEEP's names (a name ending in ':' is a prefix) and the counter maps kept with the account
--- (read from KEYS[2] when the session is signed in) are configuration: KEPT, ACCOUNT_MAPS.
+-- KEEP's names (a name ending in ':' is a prefix) are configuration: KEPT. The account record
+-- (KEYS[2], read when the session is signed in) holds only the counters of USER_COUNTERS' maps.
 --
 -- A read within THRESHOLD of the last recorded activity writes nothing; an older one
 -- records the activity, so the idle timeout is exact to within THRESHOLD. A Redis that
 -- refuses writes still serves the read.
--- Returns {'hit', '1' when it slid else '0', s, s session field/value items (as stored before),
--- then 'account' and the account's field/value items, 'foreign' (the account key holds another
--- type) or 'none'}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
+-- Returns {'hit', '1' when it slid else '0', the session's field/value items (as stored before),
+-- the account's counters as field/value items, or 'foreign' (the account key holds another type)
+-- or 'none'}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
 -- {'expired', reason, idle ms, signed in}, {'ended', reason} (a tombstone), {'miss'}, {'corrupt'}
 -- or {'foreign'}. A reason is 'idle' or 'absolute' here; a tombstone's is whatever buried it.
 local key = KEYS[1]
@@ -109,24 +109,20 @@ if (NOW - seen >= THRESHOLD or version ~= LAYOUT) and pcall(slide) then
   slid = '1'
 end
 
-local reply = {'hit', slid, #flat}
-for i = 1, #flat do
-  reply[i + 3] = flat[i]
-end
 if not (KEYS[2] and user) then
-  reply[#reply + 1] = 'none'
-  return reply
+  return {'hit', slid, flat, 'none'}
 end
-local account = redis.pcall('HGETALL', KEYS[2])
-if failed(account) then
-  reply[#reply + 1] = 'foreign'
-  return reply
+-- The account's counters, picked out by Redis itself (its session index stays in Redis):
+-- one page while the record is a listpack, the usual case.
+local page = redis.pcall('HSCAN', KEYS[2], '0', 'MATCH', COUNTER .. '*', 'COUNT', 1000)
+if failed(page) then
+  return {'hit', slid, flat, 'foreign'}
 end
-reply[#reply + 1] = 'account'
-for i = 1, #account, 2 do
-  if named(account[i], ACCOUNT_MAPS) then
-    reply[#reply + 1] = account[i]
-    reply[#reply + 1] = account[i + 1]
+local counters = page[2]
+while page[1] ~= '0' do
+  page = redis.call('HSCAN', KEYS[2], page[1], 'MATCH', COUNTER .. '*', 'COUNT', 1000)
+  for _, item in ipairs(page[2]) do
+    counters[#counters + 1] = item
   end
 end
-return reply
+return {'hit', slid, flat, counters}
