@@ -169,6 +169,8 @@ class SessionStore(SessionBase):
         self._request: weakref.ref[HttpRequest] | None = None
         # A hash past its limit whose kept keys this request carries over (load.lua leaves it until then).
         self._expired_hash: str | None = None
+        # Redis's clock as the load read it, in ms, and when (time.monotonic()): see _now_arg.
+        self._redis_clock: tuple[int, float] | None = None
         self._login_checked = False
         self._forget_stored()
 
@@ -508,10 +510,21 @@ class SessionStore(SessionBase):
     def _header(self, session_idle_ms: int | None = None, cap_ms: int | None = None) -> list[Any]:
         """The arguments every script call starts with (layout.HEADER, read by lua/_layout.lua)."""
         return [
-            str(self._now_ms()) if self.clock is not None else "",
+            self._now_arg(),
             "" if cap_ms is None else cap_ms,
             "" if session_idle_ms is None else session_idle_ms,
         ]
+
+    def _now_arg(self) -> str:
+        """The time a script is to use: the test clock, else Redis's clock as this request's load read it,
+        moved on by the time since (so a write after a load spares its script the TIME call), else ''
+        (the script asks Redis). Every instance thus keeps to Redis's clock, whatever its own says."""
+        if self.clock is not None:
+            return str(self._now_ms())
+        if self._redis_clock is None:
+            return ""
+        read_ms, read_at = self._redis_clock
+        return str(read_ms + int((time.monotonic() - read_at) * 1000))
 
     def _load_keys(self) -> list[str]:
         key = self._hash_key
@@ -521,7 +534,8 @@ class SessionStore(SessionBase):
 
     def _load_args(self) -> list[Any]:
         device = self._device_fields(signed_in=True)
-        return [*self._header(), len(device) // 2, *device]
+        now = str(self._now_ms()) if self.clock is not None else ""  # a load reads Redis's clock afresh
+        return [now, "", "", len(device) // 2, *device]
 
     def _session_idle_ms(self, data: dict[str, Any], counter_map: str = "") -> int:
         """The signed-in idle timeout once the session holds a login or a kept key; stricter by set_expiry."""
@@ -559,6 +573,7 @@ class SessionStore(SessionBase):
         stats.record_event("hit")
         if reply[1] == b"1":
             stats.record_event("slide")
+        self._redis_clock = (int(reply[4]), time.monotonic())
         try:
             data = self._adopt(_pairs(reply[2]))
         except codec.CorruptValue as error:

@@ -12,7 +12,7 @@
 -- refuses writes still serves the read.
 -- Returns {'hit', '1' when it slid else '0', the session's field/value items (as stored before),
 -- the account's counters as field/value items, or 'foreign' (the account key holds another type)
--- or 'none'}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
+-- or 'none', the time it read in ms (the rest of the request writes with it)}, {'grace', reason, idle ms, '1' when signed in else '0', kept field, value, ...},
 -- {'expired', reason, idle ms, signed in}, {'ended', reason} (a tombstone), {'miss'}, {'corrupt'}
 -- or {'foreign'}. A reason is 'idle' or 'absolute' here; a tombstone's is whatever buried it.
 local key = KEYS[1]
@@ -23,20 +23,38 @@ end
 if #flat == 0 then
   return {'miss'}
 end
-local fields = {}
+-- One pass for the few fields the limits need (a table of every field would cost more).
+local packed, seen_v1, absolute_v1, ended, u, v1_user, encoded_user, expiry
 for i = 1, #flat, 2 do
-  fields[flat[i]] = flat[i + 1]
+  local name = flat[i]
+  if name == META then
+    packed = flat[i + 1]
+  elseif name == 'u' then
+    u = flat[i + 1]
+  elseif name == ENDED then
+    ended = flat[i + 1]
+  elseif name == EXPIRY_FIELD then
+    expiry = flat[i + 1]
+  elseif name == 'd:_auth_user_id' then
+    encoded_user = flat[i + 1]
+  elseif name == 'm:seen' then
+    seen_v1 = flat[i + 1]
+  elseif name == 'm:abs' then
+    absolute_v1 = flat[i + 1]
+  elseif name == 'm:uid' then
+    v1_user = flat[i + 1]
+  end
 end
-if fields[ENDED] then
-  return {'ended', fields[ENDED]}
+if ended then
+  return {'ended', ended}
 end
-local seen, absolute, version = parse_meta(fields[META], fields['m:seen'], fields['m:abs'])
+local seen, absolute, version = parse_meta(packed, seen_v1, absolute_v1)
 if not seen then
   return {'corrupt'}
 end
 
 local devices = tonumber(ARGV[HEADER + 1])
-local user = user_from(fields['u'], fields['m:uid'], fields['d:_auth_user_id'])
+local user = user_from(u, v1_user, encoded_user)
 
 -- The signed-in idle timeout once the session holds a login or a kept key, the anonymous one
 -- before; set_expiry(seconds) can only make it stricter.
@@ -44,14 +62,13 @@ local idle = ANONYMOUS_IDLE
 if user then
   idle = IDLE
 else
-  for name in pairs(fields) do
-    if named(name, KEPT) then
+  for i = 1, #flat, 2 do
+    if named(flat[i], KEPT) then
       idle = IDLE
       break
     end
   end
 end
-local expiry = fields[EXPIRY_FIELD]
 if expiry and string.sub(expiry, 1, 1) == 'j' then
   local seconds = tonumber(string.sub(expiry, 2))
   if seconds and seconds ~= 0 then
@@ -83,12 +100,22 @@ if NOW > seen + idle or NOW > absolute then
   return {'expired', reason, idle, signed_in}
 end
 
+-- A field's stored value (only a slide asks, for the few fields describing who asks).
+local function stored(name)
+  for i = 1, #flat, 2 do
+    if flat[i] == name then
+      return flat[i + 1]
+    end
+  end
+  return nil
+end
+
 local function slide()
   write_meta(key, NOW, absolute, idle, version)
   if LAYOUT == 1 or user then
     local changed = {}
     for i = HEADER + 2, HEADER + 1 + 2 * devices, 2 do
-      if ARGV[i + 1] ~= '' and fields[ARGV[i]] ~= ARGV[i + 1] then
+      if ARGV[i + 1] ~= '' and stored(ARGV[i]) ~= ARGV[i + 1] then
         changed[#changed + 1] = ARGV[i]
         changed[#changed + 1] = ARGV[i + 1]
       end
@@ -110,13 +137,13 @@ if (NOW - seen >= THRESHOLD or version ~= LAYOUT) and pcall(slide) then
 end
 
 if not (KEYS[2] and user) then
-  return {'hit', slid, flat, 'none'}
+  return {'hit', slid, flat, 'none', NOW}
 end
 -- The account's counters, picked out by Redis itself (its session index stays in Redis):
 -- one page while the record is a listpack, the usual case.
 local page = redis.pcall('HSCAN', KEYS[2], '0', 'MATCH', COUNTER .. '*', 'COUNT', 1000)
 if failed(page) then
-  return {'hit', slid, flat, 'foreign'}
+  return {'hit', slid, flat, 'foreign', NOW}
 end
 local counters = page[2]
 while page[1] ~= '0' do
@@ -125,4 +152,4 @@ while page[1] ~= '0' do
     counters[#counters + 1] = item
   end
 end
-return {'hit', slid, flat, counters}
+return {'hit', slid, flat, counters, NOW}
