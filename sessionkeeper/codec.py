@@ -57,7 +57,8 @@ def encode(value: Any, compress_threshold: int, layout: int = 2) -> tuple[bytes,
                 body = b""
             else:
                 return STRING + body, len(body) + 2
-    raw = dump_json(value)
+    # An int is its own JSON (and its bytes are short): no encoder needed. bool is not int here.
+    raw = str(value).encode() if type(value) is int else dump_json(value)
     if len(raw) > compress_threshold:
         packed = _compressor.compress(raw)
         if len(packed) + 1 < len(raw):

@@ -46,6 +46,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 # The layout this release writes unless told to write an earlier one (conf.LAYOUT).
 VERSION = 3
@@ -99,6 +100,7 @@ _PLAIN_TAG = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIGEST_TAG = re.compile(r"~[A-Za-z0-9_-]{22}")
 
 
+@lru_cache(maxsize=4096)
 def user_tag(user_id: str | int) -> str:
     """The hash tag of a user's keys: the id itself when it is short and plain, else a digest of it."""
     text = str(user_id)

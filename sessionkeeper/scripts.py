@@ -63,6 +63,19 @@ def prelude_for(script: str) -> str:
 
 Argument = str | bytes | int | float
 
+# Client type -> whether it speaks the Cluster protocol. isinstance() against RedisCluster goes
+# through typing's Protocol machinery (about a microsecond); a request asks several times.
+_CLUSTER_TYPES: dict[type, bool] = {}
+
+
+def is_cluster(client: RedisClient) -> bool:
+    kind = type(client)
+    known = _CLUSTER_TYPES.get(kind)
+    if known is None:
+        known = _CLUSTER_TYPES[kind] = isinstance(client, RedisCluster)
+    return known
+
+
 # Seconds to wait, one after the other, while a slot's keys are split mid-migration (2.55 s at most):
 # a reshard moves a slot's keys in moments, and a request is better slow than refused.
 MIGRATION_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
@@ -141,7 +154,7 @@ class LuaScript:
 
     def __call__(self, client: RedisClient, keys: Sequence[str], args: Sequence[Argument]) -> Any:
         """Run the script: one round trip, three when the server has to be taught the scripts again."""
-        if isinstance(client, RedisCluster):
+        if is_cluster(client):
             return through_migrations(lambda: self.run(client, keys, args))
         return self.run(client, keys, args)
 
@@ -163,7 +176,7 @@ class LuaScript:
 
 def load_scripts(client: RedisClient, key: str) -> None:
     """SCRIPT LOAD every script, in one round trip, on the server that holds ``key``."""
-    server = client.get_node_from_key(key).redis_connection if isinstance(client, RedisCluster) else client
+    server = client.get_node_from_key(key).redis_connection if is_cluster(client) else client
     pipeline = server.pipeline(transaction=False)
     for script in ALL_SCRIPTS:
         pipeline.execute_command("SCRIPT LOAD", script.source)
@@ -196,7 +209,7 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step], raise_on_error: boo
     """
     if len(steps) == 1 and raise_on_error:
         return [_run_one(client, steps[0])]
-    cluster = isinstance(client, RedisCluster)
+    cluster = is_cluster(client)
     pipeline = client.pipeline(transaction=False)
     for step in steps:
         if isinstance(step, ScriptCall):
@@ -223,7 +236,7 @@ def run_pipeline(client: RedisClient, steps: Sequence[Step], raise_on_error: boo
 def _run_one(client: RedisClient, step: Step) -> Any:
     if isinstance(step, ScriptCall):
         return step.script(client, step.keys, step.args)
-    if isinstance(client, RedisCluster):
+    if is_cluster(client):
         return through_migrations(lambda: client.execute_command(*step.args))
     return client.execute_command(*step.args)
 
@@ -244,9 +257,7 @@ def load_scripts_everywhere(client: RedisClient) -> None:
 
     Optional (the fallback covers it); the benchmark and the tests call it for steady numbers.
     """
-    servers = (
-        [node.redis_connection for node in client.get_primaries()] if isinstance(client, RedisCluster) else [client]
-    )
+    servers = [node.redis_connection for node in client.get_primaries()] if is_cluster(client) else [client]
     for server in servers:
         pipeline = server.pipeline(transaction=False)
         for script in ALL_SCRIPTS:

@@ -250,7 +250,7 @@ class SessionStore(SessionBase):
         to_delete = [field for field in self._stored if field not in wanted]
         if not to_set and not to_delete and user_id == self._user_id and not self._cleared:
             return  # nothing changed since the load or the last counter operation: no round trip
-        self._check_size(wanted, raw_size)
+        size = self._check_size(wanted, raw_size)
         started = time.perf_counter()
         save = ScriptCall(SAVE, (self._hash_key,), tuple(self._save_args(data, to_set, to_delete, user_id)))
         try:
@@ -272,7 +272,7 @@ class SessionStore(SessionBase):
         self._user_id = user_id
         self._cleared = False
         stats.record_event("save")
-        stats.observe_size(sum(len(field) + len(value) for field, value in wanted.items()), raw_size)
+        stats.observe_size(size, raw_size)
 
     def delete(self, session_key: str | None = None) -> None:
         """Delete a session (logout, flush); the user's index entry goes in the same round trip."""
@@ -469,7 +469,7 @@ class SessionStore(SessionBase):
 
     def _key(self, session_key: str) -> str:
         # A load and a save of one request name the same key: hash the cookie once.
-        if session_key != self._keyed[0]:
+        if session_key is not self._keyed[0] and session_key != self._keyed[0]:
             tag = layout.cookie_tag(session_key)
             digest = layout.session_digest(session_key)
             self._keyed = (session_key, layout.session_hash_key(self.options.key_prefix, digest, tag), tag)
@@ -482,9 +482,11 @@ class SessionStore(SessionBase):
     @property
     def _tag(self) -> str | None:
         """The user tag of this session's cookie (layout 3, signed in), or None."""
-        if self.session_key is None:
+        session_key = self.session_key
+        if session_key is None:
             return None
-        self._key(self.session_key)
+        if session_key is not self._keyed[0]:
+            self._key(session_key)
         return self._keyed[2]
 
     @property
@@ -629,17 +631,17 @@ class SessionStore(SessionBase):
         data: dict[str, Any] = {}
         self._forget_stored()
         max_bytes = self.options.max_bytes
+        stored, loaded = self._stored, self._loaded
         for raw_field, value in fields:
             field = raw_field.decode()
-            key = layout.data_key(field)
             if field == layout.USER_FIELD:
                 data[AUTH_USER_KEY] = value.decode()
-                self._stored[field] = value
-                self._loaded[AUTH_USER_KEY] = (data[AUTH_USER_KEY], field, value, len(value) + 2)
-            elif key is not None:
+                stored[field] = value
+                loaded[AUTH_USER_KEY] = (data[AUTH_USER_KEY], field, value, len(value) + 2)
+            elif (key := layout.data_key(field)) is not None:
                 data[key] = codec.decode(value, max_bytes)
-                self._stored[field] = value
-                self._loaded[key] = (data[key], field, value, codec.raw_size(value))
+                stored[field] = value
+                loaded[key] = (data[key], field, value, codec.raw_size(value))
             elif field.startswith(layout.COUNTER_PREFIX):
                 name, _, counter = field[len(layout.COUNTER_PREFIX) :].partition(":")
                 try:
@@ -713,8 +715,9 @@ class SessionStore(SessionBase):
         field = layout.USER_FIELD if key == AUTH_USER_KEY and version >= 2 else layout.data_field(key, version)
         return known[1] == field and (version >= 2 or known[2][:1] in (codec.PLAIN, codec.COMPRESSED))
 
-    def _check_size(self, fields: dict[str, bytes], raw_size: int) -> None:
-        """One rule: the stored bytes and the uncompressed JSON both within MAX_BYTES (codec.decode's bound)."""
+    def _check_size(self, fields: dict[str, bytes], raw_size: int) -> int:
+        """One rule: the stored bytes and the uncompressed JSON both within MAX_BYTES (codec.decode's bound).
+        Returns the stored bytes."""
         size = sum(len(field) + len(value) for field, value in fields.items())
         largest = max(size, raw_size)
         if largest > self.options.max_bytes:
@@ -723,6 +726,7 @@ class SessionStore(SessionBase):
                 f"This session would take {largest} bytes, more than the {self.options.max_bytes} allowed; "
                 "nothing was saved, so remove something from it and try again."
             )
+        return size
 
     def _user_fields(self, user_id: str) -> list[str]:
         """Unchecked field, value pairs for a change of user: device metadata and layout 1's m:uid."""

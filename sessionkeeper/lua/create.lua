@@ -13,8 +13,7 @@
 -- field, value, ...; 'foreign' last when the account key held another type and was replaced},
 -- {'exists'} or {'foreign'} (the session key holds something else: also a collision).
 local key = KEYS[1]
-local exists = redis.pcall('EXISTS', key)
-if exists == 1 then
+if redis.call('EXISTS', key) == 1 then
   if foreign(key, 'hash') then
     return {'foreign'}
   end
