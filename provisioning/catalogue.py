@@ -14,13 +14,12 @@ from provisioning.errors import ProvisioningError
 HOURS_A_MONTH = 730
 
 # --- sizing the session store -----------------------------------------------------------
-# Bytes one session takes in Redis: `manage.py bench_sessions`, run 2026-11-30 07:38 UTC
-# (README, Benchmark: "memory per session" 1,542 bytes at 1,000 stored sessions, 1,526 at
-# 100,000, 1,521 at 1,000,000; the largest is kept). The engine is being reworked to take at
-# most what django-redis takes (440 bytes a small-cart session in the same run): update this
-# figure from the next benchmark, and the default SKU follows.
-SESSION_BYTES = 1_542
-SESSION_BYTES_SOURCE = "manage.py bench_sessions, 2026-11-30 07:38 UTC (memory per session at 1,000 sessions)"
+# Bytes one session takes in Redis: `manage.py bench_sessions`, run 2026-12-02 15:32 UTC
+# (README, Benchmark: "memory per session" 580 bytes at 1,000 stored sessions, 555 at 100,000,
+# 546 at 1,000,000; the largest is kept). Each figure is a signed-in session with 2 cart lines
+# and its user's account record, key overheads included, at Redis's default configuration.
+SESSION_BYTES = 580
+SESSION_BYTES_SOURCE = "manage.py bench_sessions, 2026-12-02 15:32 UTC (memory per session at 1,000 sessions)"
 # The live sessions the default deployment is sized for: the benchmark's middle row, far above
 # the 20 users the load test drives. Pass --redis-sku for more.
 PLANNED_LIVE_SESSIONS = 100_000

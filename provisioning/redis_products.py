@@ -69,14 +69,20 @@ class ManagedRedis:
 
     def sizing(self, sku: str) -> str:
         chosen = catalogue.MANAGED_REDIS_SKUS[sku]
-        return (
+        text = (
             f"{sku} ({chosen.memory_gb:g} GB) holds about {chosen.sessions_held:,} sessions of "
             f"{catalogue.SESSION_BYTES:,} bytes ({catalogue.SESSION_BYTES_SOURCE}) below "
             f"{catalogue.USABLE_MEMORY_FRACTION:.0%} of its memory; the plan assumes "
             f"{catalogue.PLANNED_LIVE_SESSIONS:,} live sessions. ${chosen.monthly_usd:.2f} a month with high "
-            f"availability (two nodes). MemoryOptimized_M10 (12 GB, about "
-            f"{catalogue.MANAGED_REDIS_SKUS['MemoryOptimized_M10'].sessions_held:,} sessions) is --redis-sku MemoryOptimized_M10."
+            f"availability (two nodes)."
         )
+        larger = "MemoryOptimized_M10"
+        if sku != larger:
+            option = catalogue.MANAGED_REDIS_SKUS[larger]
+            text += (
+                f" {larger} ({option.memory_gb:g} GB, about {option.sessions_held:,} sessions) is --redis-sku {larger}."
+            )
+        return text
 
     def alerts(self) -> tuple[AlertRule, ...]:
         # Managed Redis reports misses as a rate a second (Average): the recipe's 100 in 5 minutes.
