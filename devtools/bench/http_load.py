@@ -21,7 +21,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from devtools.bench.server import free_port
+from devtools.redis_servers import free_port
 
 COOKIE = "sessionid"
 

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from devtools.bench import http_load
 from devtools.bench.engines import ENGINES, Engine
-from devtools.bench.server import BenchRedis
+from devtools.redis_servers import RedisServer
 
 
 class BenchmarkError(RuntimeError):
@@ -133,11 +133,11 @@ def best_of_two(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def run_benchmark(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-sessions-") as name:
         directory = Path(name)
-        redis = BenchRedis(directory / "redis").start()
+        redis = RedisServer(directory / "redis").start()
         try:
             results: dict[str, Any] = {
                 "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "machine": machine_description(redis.version()),
+                "machine": machine_description(redis.client().info("server")["redis_version"]),
                 "plan": {**plan.__dict__, "scales": list(plan.scales)},
                 "engines": {},
                 "load_average_at_start": list(os.getloadavg()),
@@ -151,7 +151,7 @@ def run_benchmark(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
                 "migrate",
             )
             for engine in ENGINES:
-                redis.client().flushall()
+                redis.client(socket_timeout=30).flushall()
                 environment = engine_environment(engine, redis.url, directory)
                 say(f"Measuring {engine.label} in process ...")
                 figures = measure_in_process(engine, environment, directory, plan)
@@ -161,7 +161,7 @@ def run_benchmark(plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
                     results["ping"] = figures.pop("ping")
                 if "interleaved" in figures:
                     results["interleaved"] = figures.pop("interleaved")
-                redis.client().flushall()
+                redis.client(socket_timeout=30).flushall()
                 say(f"Measuring {engine.label} through gunicorn ...")
                 figures["http"] = measure_over_http(environment, directory, plan)
                 figures["label"] = engine.label
