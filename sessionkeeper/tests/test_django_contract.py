@@ -18,6 +18,7 @@ import django
 import pytest
 
 from sessionkeeper.tests.conftest import PREFIX
+from sessionkeeper.tests.helpers import extract
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path.home() / ".cache" / "sessionkeeper-tests"
@@ -67,7 +68,7 @@ def django_session_tests(destination: Path) -> Path:
     member = f"django-{version}/tests/sessions_tests/"
     with tarfile.open(archive) as source:
         wanted = [entry for entry in source.getmembers() if entry.name.startswith(member)]
-        source.extractall(destination, members=wanted, filter="data")
+        extract(source, destination, wanted)
     return destination / f"django-{version}" / "tests"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from sessionkeeper import layout
+from sessionkeeper.tests.helpers import extract
 from tests.fixtures.processes import stop_process, wait_for_http
 from tests.fixtures.redis_servers import free_port
 from tests.fixtures.site_client import SiteClient
@@ -41,7 +42,7 @@ def previous_release(destination: Path) -> Path:
         "with its history (not a shallow one)."
     )
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(destination, filter="data")
+        extract(tar, destination)
     return destination
 
 
