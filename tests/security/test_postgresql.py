@@ -34,9 +34,17 @@ PASSWORD = "correct horse battery staple"
 User.objects.create_user("frank", password=PASSWORD)
 User.objects.create_user("grace", password=PASSWORD)
 
+answers, errors = [], []
+
 def guess(thread):
     for attempt in range(5):
-        Client(REMOTE_ADDR=f"198.51.{thread}.{attempt}").post("/accounts/login/", {"username": "frank", "password": "no"})
+        try:
+            response = Client(REMOTE_ADDR=f"198.51.{thread}.{attempt}").post(
+                "/accounts/login/", {"username": "frank", "password": "no"}
+            )
+            answers.append(response.status_code)
+        except Exception as error:  # reported, so a failure says which request broke and how
+            errors.append(repr(error))
     connection.close()
 
 threads = [threading.Thread(target=guess, args=(number,)) for number in range(8)]
@@ -59,6 +67,7 @@ pages = [
 ]
 print(json.dumps({
     "vendor": connection.vendor, "counted": counted, "signed_in": signed_in,
+    "answers": sorted(set(answers)), "errors": errors,
     "thief": thief.get("/api/session").json()["authenticated"],
     "laptop": laptop.get("/api/session").json()["authenticated"],
     "nul": [nul.status_code, nul.json()],
@@ -96,7 +105,9 @@ def test_the_throttle_counts_concurrent_failures_exactly_and_the_cutoff_holds_on
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["vendor"] == "postgresql"
-    assert outcome["counted"] == 40  # 8 threads x 5 wrong guesses, none lost
+    assert outcome["errors"] == [], outcome
+    assert outcome["answers"] == [200], outcome  # each wrong guess answered with the form again
+    assert outcome["counted"] == 40, outcome  # 8 threads x 5 wrong guesses, none lost
     assert outcome["signed_in"] == 302  # under this test's limit of 1000: counted, not locked
     assert outcome["thief"] is False
     assert outcome["laptop"] is True
