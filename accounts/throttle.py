@@ -25,8 +25,8 @@ from operator import or_
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UsernameField
-from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -158,37 +158,34 @@ def _live_counts(keys: dict[str, str]) -> dict[str, tuple[int, datetime]]:
 
 
 def _add_one(keys: list[tuple[str, str]], window_seconds: int) -> None:
-    """Add one to each counter in one UPDATE; start a window for those that have none running."""
+    """Add one to each counter, starting a window for those with none running: one statement.
+
+    An upsert (INSERT ... ON CONFLICT DO UPDATE, the same in PostgreSQL and SQLite) locks
+    each row before it reads the count, so failures counted at once on several instances
+    all add up, whether or not the row existed. (An UPDATE followed by an INSERT for the
+    keys it missed loses a count when another instance inserts the row in between.)
+    """
     now = timezone.now()
-    running = Q(window_ends__gt=now)
-    updated = ThrottleCount.objects.filter(_matching(keys)).update(
-        count=Case(When(running, then=F("count") + 1), default=Value(1)),
-        window_ends=Case(
-            When(running, then=F("window_ends")),
-            default=Value(now + timedelta(seconds=window_seconds)),
-            output_field=models.DateTimeField(),
-        ),
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(ThrottleCount._meta.db_table)
+    scope, key, count, ends = (connection.ops.quote_name(name) for name in ("scope", "key", "count", "window_ends"))
+    running = f"{table}.{ends} > %s"
+    returning = f" RETURNING {count}" if connection.features.can_return_rows_from_bulk_insert else ""
+    statement = (
+        f"INSERT INTO {table} ({scope}, {key}, {count}, {ends}) VALUES {', '.join(['(%s, %s, 1, %s)'] * len(keys))} "
+        f"ON CONFLICT ({scope}, {key}) DO UPDATE SET "
+        f"{count} = CASE WHEN {running} THEN {table}.{count} + 1 ELSE 1 END, "
+        f"{ends} = CASE WHEN {running} THEN {table}.{ends} ELSE excluded.{ends} END{returning}"
     )
-    if updated == len(keys):
-        return
-    present = set(ThrottleCount.objects.filter(_matching(keys)).values_list("scope", "key"))
-    for scope, key in keys:
-        if (scope, key) not in present:
-            _start(scope, key, now, window_seconds)
-
-
-def _start(scope: str, key: str, now: datetime, window_seconds: int) -> None:
-    try:
-        with transaction.atomic():
-            ThrottleCount.objects.create(
-                scope=scope, key=key, count=1, window_ends=now + timedelta(seconds=window_seconds)
-            )
-    except IntegrityError:
-        # Another instance started it a moment ago: count on its row.
-        _add_one([(scope, key)], window_seconds)
-        return
-    # Rows whose window is over count for nothing; dropping them as new ones come keeps the table small.
-    ThrottleCount.objects.filter(window_ends__lte=now).delete()
+    window_ends = adapt(now + timedelta(seconds=window_seconds))
+    # str(): a Scope member is a str subclass, which a database driver may render by its name.
+    parameters = [value for name, hashed in keys for value in (str(name), hashed, window_ends)] + [adapt(now)] * 2
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        started = not returning or any(row[0] == 1 for row in cursor.fetchall())
+    if started:
+        # Rows whose window is over count for nothing; dropping them as new windows start keeps the table small.
+        ThrottleCount.objects.filter(window_ends__lte=now).delete()
 
 
 def _seconds_left(window_ends: datetime) -> int:

@@ -75,6 +75,38 @@ print(json.dumps({
 }))
 """
 
+# Eight instances opening the same window at the same moment, forty times over: the start of
+# a window is where an UPDATE-then-INSERT count loses one (the row appears in between).
+WINDOWS_OPENED_AT_ONCE = """
+import django, json, threading; django.setup()
+from django.db import connection
+from accounts import throttle
+from accounts.models import ThrottleCount
+
+ROUNDS, THREADS = 40, 8
+barrier = threading.Barrier(THREADS)
+errors = []
+
+def sign_up(thread):
+    try:
+        for round in range(ROUNDS):
+            barrier.wait(timeout=30)
+            throttle.record_signup(f"203.0.113.{round}")
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=sign_up, args=(number,)) for number in range(THREADS)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+keys = [throttle.digest(f"203.0.113.{round}") for round in range(ROUNDS)]
+counts = dict(ThrottleCount.objects.filter(scope="signup", key__in=keys).values_list("key", "count"))
+print(json.dumps({"counts": [counts.get(key, 0) for key in keys], "errors": errors}))
+"""
+
 
 @pytest.fixture(scope="module")
 def postgres():
@@ -115,3 +147,22 @@ def test_the_throttle_counts_concurrent_failures_exactly_and_the_cutoff_holds_on
     assert "no product" in outcome["nul"][1]["error"]
     # The pages' routes name no such product either: a 404, never the database's 500.
     assert outcome["pages"] == [404, 404, 404]
+
+
+def test_windows_started_at_once_on_several_instances_count_every_event(postgres, redis_url):
+    environment = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis_url}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True, timeout=120
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", WINDOWS_OPENED_AT_ONCE],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["errors"] == []
+    assert outcome["counts"] == [8] * 40  # every thread's event in every window, none lost
