@@ -116,18 +116,29 @@ def test_properties_missing_from_examples_are_in_the_kept_definitions():
 
 
 def test_the_tests_read_nothing_outside_the_checkout():
-    """What the provisioning tests compare against lives in azure_facts/, inside the repository."""
+    """What the provisioning tests compare against lives in azure_facts/, inside the repository.
+
+    No Python file climbs above the checkout: every ``Path(__file__)`` walk up ends inside
+    it, and no string literal begins with a step up to the folder above the checkout.
+    """
     from tests.provisioning.azure_facts import FACTS_DIR
 
     project = Path(__file__).resolve().parents[2]
     assert FACTS_DIR.is_relative_to(project)
-    files = [
-        *(project / "tests" / "provisioning").rglob("*.py"),
-        *(project / "tests" / "fixtures" / "fake_arm").rglob("*.py"),
-    ]
-    outside = ('"shared"', "../shared", "parent.parent")
-    readers = [p for p in files if p != Path(__file__).resolve() and any(o in p.read_text() for o in outside)]
-    assert readers == []
+    walk_up = re.compile(r"Path\(__file__\)\.resolve\(\)((?:\.parent\b)+|\.parents\[(\d+)\])")
+    upward = re.compile(r"""["']\.\./""")
+    skipped = {".venv", "var", "build", "node_modules", ".git", "test-artifacts"}
+    escapes = []
+    for path in project.rglob("*.py"):
+        if skipped & set(path.relative_to(project).parts):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in walk_up.finditer(text):
+            levels = int(match[2]) + 1 if match[2] is not None else match[1].count(".parent")
+            if not path.parents[levels - 1].is_relative_to(project):
+                escapes.append(f"{path.relative_to(project)}: {match[0]}")
+        escapes += [f"{path.relative_to(project)}: {line.strip()}" for line in text.splitlines() if upward.search(line)]
+    assert escapes == []
 
 
 def test_long_waits_show_progress(arm, settings, monkeypatch):
