@@ -106,7 +106,12 @@ def store_latency(iterations: int, user_id: int) -> dict[str, Any]:
 
 
 SMALL_CART = {"TEA-001": 2, "COF-002": 1}
-BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+# The device a benchmark session records (its metadata counts in bytes per session).
+BENCH_CLIENT = {
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "ip": "198.51.100.7",
+    "instance": "bench-1",
+}
 
 
 def interleaved_latency(iterations: int, user_id: int) -> dict[str, Any]:
@@ -151,17 +156,17 @@ def bytes_stored(engine: str, user_id: int) -> dict[str, Any]:
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     session = store_class()
     if hasattr(session, "bind_client"):
-        session.bind_client(user_agent=BENCH_USER_AGENT, ip="198.51.100.7", instance="bench-1")
+        session.bind_client(**BENCH_CLIENT)
     session["theme"] = "dark"
     session.save()
-    counters = session.counters("cart") if hasattr(session, "counters") else None
-    for sku, quantity in SMALL_CART.items():
-        if counters is not None:
-            counters.add(sku, quantity, 99)
-        else:
-            from sessionkeeper.counters import SessionDictCounters
+    if hasattr(session, "counters"):
+        counters = session.counters("cart")
+    else:  # a stock engine: the cart kept in the session, as the site keeps a guest's
+        from sessionkeeper.counters import SessionDictCounters
 
-            SessionDictCounters(session, "cart").add(sku, quantity, 99)
+        counters = SessionDictCounters(session, "cart")
+    for sku, quantity in SMALL_CART.items():
+        counters.add(sku, quantity, 99)
     session.cycle_key()  # what login does
     session.update(typical_session_data(user_id))
     session.save()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devtools.bench.measure import BENCH_CLIENT
 from sessionkeeper import layout
 from sessionkeeper.client import get_client as get_redis
 from sessionkeeper.conf import config
@@ -30,7 +31,7 @@ def session_template(data: dict[str, Any], cart: dict[str, int]) -> list[Any]:
     """What the engine stores for a signed-in session with ``data`` and ``cart``: the session's field,
     value pairs (counted), then its account record's (layout 3 keeps the cart there)."""
     store = SessionStore()
-    store.bind_client(user_agent=BENCH_USER_AGENT, ip="198.51.100.7", instance="bench-1")
+    store.bind_client(**BENCH_CLIENT)
     store._counters = {"cart": dict(cart)}
     kept_by_account = config().user_counter_names if config().layout >= 3 else frozenset()
     fields, _ = store._encode_all(data, kept_by_account)
@@ -44,9 +45,6 @@ def session_template(data: dict[str, Any], cart: dict[str, int]) -> list[Any]:
         for item in (layout.counter_field(name, counter), value)
     ]
     return [len(pairs), *pairs, *account]
-
-
-BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 def populate(first: int, count: int, template: list[Any]) -> None:
