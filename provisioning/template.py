@@ -108,7 +108,7 @@ def _secrets(plan: DeploymentPlan) -> list[dict[str, Any]]:
             plan,
             vault.database_url_secret,
             _database_url(plan),
-            plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", plan.names.postgres),
+            plan.postgres_id(),
         ),
     ]
     if not plan.redis.passwordless:

@@ -18,7 +18,7 @@ def desired_server(plan: DeploymentPlan, password: str = PASSWORD_PLACEHOLDER) -
         title="PostgreSQL flexible server",
         resource_type="Microsoft.DBforPostgreSQL/flexibleServers",
         name=names.postgres,
-        resource_id=plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", names.postgres),
+        resource_id=plan.postgres_id(),
         api_version=API_VERSION,
         body={
             "location": plan.location,
@@ -69,7 +69,7 @@ def desired_database(plan: DeploymentPlan) -> Desired:
         ),
         api_version=API_VERSION,
         body={"properties": {"charset": "UTF8", "collation": "en_US.utf8"}},
-        depends_on=(plan.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", names.postgres),),
+        depends_on=(plan.postgres_id(),),
     )
 
 
