@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from django.conf import settings
@@ -105,22 +105,16 @@ class Config:
     max_sessions_per_user: int
     creation_rate: tuple[int, int] | None
 
-    @property
+    # Derived once per configuration (cached_property writes past the frozen __setattr__): a request
+    # asks for these on every signed-in load and save.
+    @cached_property
     def kept_fields(self) -> tuple[str, ...]:
         """The field names and counter prefixes of KEEP, as load.lua matches them."""
-        return _kept_fields(self.keep)
+        return tuple(field for name in self.keep for field in (layout.data_field(name, 2), layout.counter_field(name)))
 
-    @property
+    @cached_property
     def user_counter_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.user_counters)
-
-
-@cache
-def _kept_fields(keep: tuple[str, ...]) -> tuple[str, ...]:
-    kept: list[str] = []
-    for name in keep:
-        kept += [layout.data_field(name, 2), layout.counter_field(name)]
-    return tuple(kept)
 
 
 def _callable(options: dict[str, Any], name: str) -> Callable[..., Any]:
