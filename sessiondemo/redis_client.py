@@ -22,17 +22,17 @@ from redis.auth.err import RequestTokenErr, TokenRenewalErr
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from sessiondemo import redis_secret
 
-RedisClient = redis.Redis | RedisCluster
-# Everything that means "Redis can't be used right now": its own errors, and failing
-# to get an Entra ID token to authenticate with (REDIS_AUTH=entra).
-REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, RequestTokenErr, TokenRenewalErr)
+# REDIS_FAILURES and RedisClient are the engine's, so that the site and the engine agree on what
+# "Redis can't be used right now" means (its errors, a cluster without a reachable node, no Entra ID token).
+from sessionkeeper.client import REDIS_FAILURES, RedisClient
+
 logger = logging.getLogger("sessiondemo.redis")
 
 
