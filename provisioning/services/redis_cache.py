@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from provisioning.plan import DeploymentPlan, Names, Region, access_policy_assignment_name
+from provisioning.redis_products import CacheForRedis
 from provisioning.services.base import Context, Desired, ensure, rest_shape, to_model
 
-API_VERSION = "2024-11-01"
-ACCESS_POLICY_ASSIGNMENT_TYPE = "Microsoft.Cache/redis/accessPolicyAssignments"
-RESOURCE_TYPE = "Microsoft.Cache/redis"
+# The product's data (provisioning/redis_products.py) says which type and API version it is.
+API_VERSION = CacheForRedis.api_version
+RESOURCE_TYPE = CacheForRedis.resource_type
+ACCESS_POLICY_ASSIGNMENT_TYPE = f"{RESOURCE_TYPE}/accessPolicyAssignments"
 
 
 def _sku(name: str) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def _sku(name: str) -> dict[str, Any]:
 def desired_cache(plan: DeploymentPlan) -> Desired:
     return Desired(
         title="Azure Cache for Redis",
-        resource_type="Microsoft.Cache/redis",
+        resource_type=RESOURCE_TYPE,
         name=plan.names.redis,
         resource_id=plan.redis_id(),
         api_version=API_VERSION,

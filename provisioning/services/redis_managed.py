@@ -17,11 +17,13 @@ from typing import Any
 
 from provisioning.errors import ProvisioningError
 from provisioning.plan import DeploymentPlan, Names, Region, access_policy_assignment_name
+from provisioning.redis_products import ManagedRedis
 from provisioning.services.base import Context, Desired, differences, ensure, rest_shape, to_model, wait
 
-API_VERSION = "2025-07-01"
-ACCESS_POLICY_ASSIGNMENT_TYPE = "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments"
-RESOURCE_TYPE = "Microsoft.Cache/redisEnterprise"
+# The product's data (provisioning/redis_products.py) says which type and API version it is.
+API_VERSION = ManagedRedis.api_version
+RESOURCE_TYPE = ManagedRedis.resource_type
+ACCESS_POLICY_ASSIGNMENT_TYPE = f"{RESOURCE_TYPE}/databases/accessPolicyAssignments"
 # DatabaseProperties marked read/create in the specification: a PATCH may not carry them.
 CREATE_ONLY_DATABASE_PROPERTIES = ("port", "geoReplication", "modules")
 
