@@ -37,6 +37,8 @@ LUA_DIR = Path(__file__).resolve().parent / "lua"
 PRELUDE = (LUA_DIR / "_layout.lua").read_text()
 # Where lua/_layout.lua takes the configuration (layout.CONFIGURATION), written in when a script is compiled.
 CONFIGURATION_MARK = "{{CONFIGURATION}}"
+# Where the part 'kept' of lua/_layout.lua takes KEEP's fields (conf.Config.kept_fields).
+KEPT_MARK = "{{KEPT}}"
 _PART = re.compile(r"^-- @part (\w+)(?:: ([\w ]+))?$", re.MULTILINE)
 _USES = re.compile(r"\A-- @uses ([\w ]+)$", re.MULTILINE)
 
@@ -114,7 +116,7 @@ def compile_source(template: str, options: Config) -> Compiled:
     """``template`` with the configuration lines of lua/_layout.lua filled in from ``options``."""
     values = ", ".join(str(int(getattr(options, name))) for name in layout.CONFIGURATION)
     source = template.replace(CONFIGURATION_MARK, values, 1)
-    source = source.replace("{{KEPT}}", lua_list(options.kept_fields), 1)
+    source = source.replace(KEPT_MARK, lua_list(options.kept_fields), 1)
     return Compiled(source, hashlib.sha1(source.encode()).hexdigest())
 
 
@@ -176,7 +178,11 @@ class LuaScript:
 
 def load_scripts(client: RedisClient, key: str) -> None:
     """SCRIPT LOAD every script, in one round trip, on the server that holds ``key``."""
-    server = client.get_node_from_key(key).redis_connection if is_cluster(client) else client
+    _load_every_script(client.get_node_from_key(key).redis_connection if is_cluster(client) else client)
+
+
+def _load_every_script(server: RedisClient) -> None:
+    """SCRIPT LOAD every script on one server, in one round trip."""
     pipeline = server.pipeline(transaction=False)
     for script in ALL_SCRIPTS:
         pipeline.execute_command("SCRIPT LOAD", script.source)
@@ -259,7 +265,4 @@ def load_scripts_everywhere(client: RedisClient) -> None:
     """
     servers = [node.redis_connection for node in client.get_primaries()] if is_cluster(client) else [client]
     for server in servers:
-        pipeline = server.pipeline(transaction=False)
-        for script in ALL_SCRIPTS:
-            pipeline.execute_command("SCRIPT LOAD", script.source)
-        pipeline.execute()
+        _load_every_script(server)
