@@ -184,10 +184,6 @@ def counter_field(name: str, counter: str = "") -> str:
     return f"{COUNTER_PREFIX}{name}:{counter}"
 
 
-def is_data_or_counter(field: str) -> bool:
-    return field.startswith((DATA_PREFIX, COUNTER_PREFIX)) or field in UNALIASED
-
-
 def device_fields(layout: int, address: str, device: str, instance: str) -> list[str]:
     """Field, value pairs describing who asks. Layouts 2 and 3 pack address and device into one field of
     at most 64 bytes, and leave out the serving instance (under round-robin, a random one)."""

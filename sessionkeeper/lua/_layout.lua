@@ -185,18 +185,6 @@ local function write_meta(key, seen, absolute, idle, existing, extra)
   redis.call('PEXPIREAT', key, string.format('%d', math.min(seen + idle + GRACE, absolute + GRACE)))
 end
 
--- @part write_pairs
--- Field, value pairs; an empty value deletes the field.
-local function write_pairs(key, pairs_list)
-  for i = 1, #pairs_list, 2 do
-    if pairs_list[i + 1] == '' then
-      redis.call('HDEL', key, pairs_list[i])
-    else
-      redis.call('HSET', key, pairs_list[i], pairs_list[i + 1])
-    end
-  end
-end
-
 -- @part digest_of
 -- A session's key ends in its digest (layout.session_hash_key); the account record indexes it by that.
 local function digest_of(key)
