@@ -38,6 +38,11 @@ class CartLine:
     def line_total(self) -> Decimal:
         return self.product.price * self.quantity
 
+    @property
+    def described(self) -> str:
+        """The line as a sentence names it: "2 of Sencha Asatsuyu"."""
+        return f"{self.quantity} of {self.product.name}"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "sku": self.product.sku,
@@ -122,10 +127,11 @@ class Cart:
         self._counters.set(product.sku, quantity, operation_id)
         return CartLine(product, quantity)
 
-    def remove(self, sku: Any, operation_id: str | None = None) -> Product:
+    def remove(self, sku: Any, operation_id: str | None = None) -> CartLine:
+        """Take a product's line out of the cart; return it as the cart now holds it (none)."""
         product = find_product(sku)
         self._counters.remove(product.sku, operation_id)
-        return product
+        return CartLine(product, 0)
 
     def clear(self, operation_id: str | None = None) -> None:
         self._counters.clear(operation_id)
@@ -145,7 +151,7 @@ class Cart:
 
 def merged_sentence(guest_lines: list[CartLine]) -> str:
     """What signing in says about the guest cart it merged into the account's."""
-    items = [f"{line.quantity} of {line.product.name}" for line in guest_lines]
+    items = [line.described for line in guest_lines]
     listed = items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
     return f"Your cart came with you into your account: {listed} (a line holds at most {MAX_QUANTITY})."
 

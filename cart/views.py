@@ -5,11 +5,13 @@ same actions to the JSON API instead and updates the page in place. Views parse 
 call one Cart method and say what happened, naming the product.
 """
 
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cart.cart import Cart, CartError, summarize
+from cart.cart import Cart, CartError, CartLine, summarize
 from cart.models import Product
 
 
@@ -36,54 +38,49 @@ def _back(request, default: str):
     return redirect(target if target.startswith("/") and not target.startswith("//") else default)
 
 
-def _items(quantity: int, name: str) -> str:
-    return f"{quantity} of {name}"
+@contextmanager
+def _refusal_said(request):
+    """A rule the change breaks becomes the page's error message; the cart is left as it was."""
+    try:
+        yield
+    except CartError as error:
+        messages.error(request, str(error))
+
+
+def _say_held(request, line: CartLine) -> None:
+    """Say what the cart now holds of the line's product, or that the product left it."""
+    if line.quantity:
+        messages.success(request, f"Your cart now holds {line.described}.")
+    else:
+        messages.success(request, f"Removed {line.product.name} from your cart.")
 
 
 @require_POST
 def add(request, sku):
-    try:
+    with _refusal_said(request):
         line = Cart(request.session).add(sku, request.POST.get("quantity", "1"))
-    except CartError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Added to your cart: you now have {_items(line.quantity, line.product.name)}.")
+        messages.success(request, f"Added to your cart: you now have {line.described}.")
     return _back(request, "cart:catalog")
 
 
 @require_POST
 def step(request, sku):
-    try:
-        line = Cart(request.session).change(sku, request.POST.get("step"))
-    except CartError as error:
-        messages.error(request, str(error))
-    else:
-        if line.quantity:
-            messages.success(request, f"Your cart now holds {_items(line.quantity, line.product.name)}.")
-        else:
-            messages.success(request, f"Removed {line.product.name} from your cart.")
+    with _refusal_said(request):
+        _say_held(request, Cart(request.session).change(sku, request.POST.get("step")))
     return redirect("cart:cart")
 
 
 @require_POST
 def set_quantity(request, sku):
-    try:
-        line = Cart(request.session).set_quantity(sku, request.POST.get("quantity"))
-    except CartError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Your cart now holds {_items(line.quantity, line.product.name)}.")
+    with _refusal_said(request):
+        _say_held(request, Cart(request.session).set_quantity(sku, request.POST.get("quantity")))
     return redirect("cart:cart")
 
 
 @require_POST
 def remove(request, sku):
-    try:
-        product = Cart(request.session).remove(sku)
-    except CartError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Removed {product.name} from your cart.")
+    with _refusal_said(request):
+        _say_held(request, Cart(request.session).remove(sku))
     return redirect("cart:cart")
 
 
