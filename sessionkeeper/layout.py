@@ -60,8 +60,9 @@ OPERATIONS = "o"
 ENDED = "e"
 # Layout 3's account record: one field per session of the user, "s:<digest>" -> sign-in seconds (base 36).
 INDEX_PREFIX = "s:"
+V1_SEEN, V1_ABSOLUTE = "m:seen", "m:abs"
 V1_AGENT, V1_ADDRESS, V1_INSTANCE, V1_USER = "m:ua", "m:ip", "m:inst", "m:uid"
-V1_META = ("m:created", "m:seen", "m:abs", "m:v", V1_AGENT, V1_ADDRESS, V1_INSTANCE, V1_USER)
+V1_META = ("m:created", V1_SEEN, V1_ABSOLUTE, "m:v", V1_AGENT, V1_ADDRESS, V1_INSTANCE, V1_USER)
 
 # Django's auth session keys (django.contrib.auth's SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY).
 AUTH_USER_KEY = "_auth_user_id"
@@ -205,7 +206,7 @@ def parse_meta(fields: dict[bytes, bytes | None]) -> tuple[int, int] | None:
         if packed:
             _, seen, absolute = packed.decode().split("|")[:3]
             return int(seen, 36) * 1000, int(absolute, 36) * 1000
-        seen_v1, absolute_v1 = fields.get(b"m:seen"), fields.get(b"m:abs")
+        seen_v1, absolute_v1 = fields.get(V1_SEEN.encode()), fields.get(V1_ABSOLUTE.encode())
         if seen_v1 and absolute_v1:
             return int(seen_v1), int(absolute_v1)
     except (ValueError, UnicodeDecodeError):

@@ -197,7 +197,9 @@ class SessionStore(SessionBase):
             return False
         try:
             with redis_errors("lookup"):
-                ended, meta, meta_v1 = self.redis.hmget(self._key(session_key), layout.ENDED, layout.META, "m:seen")
+                ended, meta, meta_v1 = self.redis.hmget(
+                    self._key(session_key), layout.ENDED, layout.META, layout.V1_SEEN
+                )
         except ForeignData:
             return True  # another type under the key: the key is taken all the same
         return ended is None and (meta is not None or meta_v1 is not None)
