@@ -86,10 +86,11 @@ def _endpoint_state(context: Context, endpoint: str) -> str:
 def check_key_vault(context: Context) -> list[Check]:
     """The vault, who it lets in and how (and why), and that only its private endpoint reaches it."""
     plan = context.plan
-    vault = _properties(context.clients.key_vault.vaults.get(context.group, plan.names.key_vault))
-    mode = "rbac" if vault.get("enableRbacAuthorization") is True else "access-policy"
-    kept = context.state.data.get("key_vault_auth") or {}
-    why = f" ({kept['reason']})" if kept.get("mode") == mode and kept.get("reason") else ""
+    found = rest_shape(context.clients.key_vault.vaults.get(context.group, plan.names.key_vault))
+    vault = found.get("properties") or {}
+    mode = key_vault.vault_mode(found)
+    reason = key_vault.kept_reason(context, mode)
+    why = f" ({reason})" if reason else ""
     checks = [
         Check(
             "Key Vault",

@@ -37,8 +37,9 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 
-from provisioning.errors import ProvisioningError, azure_errors
-from provisioning.plan import DeploymentPlan, KeyVaultMode, Region
+from provisioning.errors import RERUN, ProvisioningError, azure_errors
+from provisioning.plan import DeploymentPlan, KeyVaultMode
+from provisioning.services import web
 from provisioning.services.base import Context, Desired, ensure, read_or_none, to_model
 
 API_VERSION = "2026-05-15"
@@ -149,23 +150,25 @@ def may_assign_roles(context: Context) -> bool:
     )
 
 
-def choose_mode(context: Context, existing: dict[str, Any] | None) -> tuple[KeyVaultMode, str]:
+def vault_mode(vault: dict[str, Any]) -> KeyVaultMode:
+    """The mode an existing vault lets readers in with, as Azure reports it."""
+    return "rbac" if (vault.get("properties") or {}).get("enableRbacAuthorization") is True else "access-policy"
+
+
+def kept_reason(context: Context, mode: KeyVaultMode) -> str | None:
+    """Why the last run chose ``mode``, as the state file keeps it; None if it chose another."""
+    kept = context.state.data.get("key_vault_auth") or {}
+    return kept.get("reason") if kept.get("mode") == mode else None
+
+
+def choose_mode(context: Context, existing: KeyVaultMode | None) -> tuple[KeyVaultMode, str]:
     """The mode this run uses, and why, in words azure_status and the plan repeat."""
     asked = context.plan.key_vault.auth
     if asked != "auto":
         return asked, f"--key-vault-auth {asked}"
     if existing is not None:
-        rbac = (existing.get("properties") or {}).get("enableRbacAuthorization") is True
-        kept = context.state.data.get("key_vault_auth") or {}
-        reason = kept.get("reason") if kept.get("mode") == ("rbac" if rbac else "access-policy") else None
-        return (
-            ("rbac", reason or "the vault already uses Azure RBAC")
-            if rbac
-            else (
-                "access-policy",
-                reason or "the vault already uses access policies",
-            )
-        )
+        already = "Azure RBAC" if existing == "rbac" else "access policies"
+        return existing, kept_reason(context, existing) or f"the vault already uses {already}"
     if may_assign_roles(context):
         return "rbac", f"you may assign roles on resource group {context.group} ({ASSIGN_ROLES})"
     return (
@@ -183,8 +186,7 @@ def provision_vault(context: Context, mode: KeyVaultMode) -> dict[str, Any]:
     tenant = context.facts.get("tenant_id")
     if not tenant:
         raise ProvisioningError(
-            f"Web app {plan.names.web_app} reported no tenant for its identity, so the Key Vault cannot be made. "
-            "Run the command again to finish the job; resources already made are kept and reused."
+            f"Web app {plan.names.web_app} reported no tenant for its identity, so the Key Vault cannot be made. {RERUN}"
         )
     readers = tuple(context.facts[f"web_principal:{region.location}"] for region in plan.region_plans())
     want = desired_vault(plan, tenant, mode, readers)
@@ -247,16 +249,15 @@ def provision_access(context: Context) -> KeyVaultMode:
     plan = context.plan
     with azure_errors(f"reading Key Vault {plan.names.key_vault}"):
         existing = read_or_none(lambda: context.clients.key_vault.vaults.get(context.group, plan.names.key_vault))
-    if existing is not None:
-        rbac = (existing.get("properties") or {}).get("enableRbacAuthorization") is True
-        context.facts["key_vault_existing_mode"] = "rbac" if rbac else "access-policy"
-    mode, reason = choose_mode(context, existing)
+    existing_mode = vault_mode(existing) if existing is not None else None
+    context.facts["key_vault_existing_mode"] = existing_mode
+    mode, reason = choose_mode(context, existing_mode)
     context.reporter.note(f"Key Vault {plan.names.key_vault} lets the web apps in with {describe(mode)}: {reason}.")
     provision_vault(context, mode)
     if mode == "rbac":
         try:
             for region in plan.region_plans():
-                provision_role_assignment(context, desired_role_assignment(plan, _principal(context, region)))
+                provision_role_assignment(context, desired_role_assignment(plan, web.web_principal(context, region)))
         except ProvisioningError as failure:
             if not _denied(failure):
                 raise
@@ -277,16 +278,6 @@ def provision_access(context: Context) -> KeyVaultMode:
 
 def describe(mode: str) -> str:
     return "Azure RBAC (Key Vault Secrets User)" if mode == "rbac" else "access policies (get secrets)"
-
-
-def _principal(context: Context, region: Region) -> str:
-    principal = context.facts.get(f"web_principal:{region.location}")
-    if not principal:
-        raise ProvisioningError(
-            f"Web app {region.names.web_app} has no system-assigned identity yet, so nothing can be granted to it. "
-            "Run the command again to finish the job; resources already made are kept and reused."
-        )
-    return str(principal)
 
 
 # --- secrets -------------------------------------------------------------------------
