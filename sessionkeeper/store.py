@@ -148,6 +148,18 @@ def operation_key(operation_id: str | None) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(operation_id.encode()).digest()[:6]).decode()
 
 
+def index_call(
+    options: Config, header: Sequence[Any], user_id: str, operation: str, *digests: str, tagged: bool
+) -> ScriptCall:
+    """A call of index.lua: on the user's account record (layout-3 sessions) or on layouts 1-2's sorted set."""
+    prefix = options.key_prefix
+    if tagged:
+        key, kind = layout.account_key(prefix, layout.user_tag(user_id)), "account"
+    else:
+        key, kind = layout.user_index_key(prefix, user_id), "zset"
+    return ScriptCall(INDEX, (key,), (*header, operation, options.max_sessions_per_user, kind, *digests))
+
+
 class SessionStore(SessionBase):
     """A Django session store on one Redis hash per session; see the module docstring."""
 
@@ -758,14 +770,7 @@ class SessionStore(SessionBase):
     # --- users' indexes ---------------------------------------------------------------
 
     def _index_call(self, user_id: str, operation: str, *digests: str, tagged: bool) -> ScriptCall:
-        """A call of index.lua: on the account record (layout-3 sessions) or on layouts 1-2's sorted set."""
-        prefix = self.options.key_prefix
-        if tagged:
-            key, kind = layout.account_key(prefix, layout.user_tag(user_id)), "account"
-        else:
-            key, kind = layout.user_index_key(prefix, user_id), "zset"
-        args = (*self._header(), operation, self.options.max_sessions_per_user, kind, *digests)
-        return ScriptCall(INDEX, (key,), tuple(args))
+        return index_call(self.options, self._header(), user_id, operation, *digests, tagged=tagged)
 
     def _index_steps(self, user_id: str) -> list[Step]:
         """Keep users' session indexes in step when the session's user changes (a login in layouts 1-2, a logout)."""

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from sessionkeeper import codec, endings, layout, stats
 from sessionkeeper.client import get_client
 from sessionkeeper.conf import config
-from sessionkeeper.scripts import INDEX, REVOKE, Command, ScriptCall, Step, run_pipeline
-from sessionkeeper.store import SessionStore, redis_errors, warn_foreign
+from sessionkeeper.scripts import REVOKE, Command, ScriptCall, Step, run_pipeline
+from sessionkeeper.store import SessionStore, index_call, redis_errors, warn_foreign
 
 # What the listing reads of each session, in any layout.
 META_FIELDS = (
@@ -105,17 +105,12 @@ def _header() -> list[object]:
     return SessionStore()._header()
 
 
-def _index_call(user_id: str, operation: str, kind: str, *digests: str) -> ScriptCall:
-    options = config()
-    if kind == "account":
-        key = layout.account_key(options.key_prefix, layout.user_tag(user_id))
-    else:
-        key = layout.user_index_key(options.key_prefix, user_id)
-    return ScriptCall(INDEX, (key,), (*_header(), operation, options.max_sessions_per_user, kind, *digests))
+def _index_call(user_id: str, operation: str, *digests: str, tagged: bool) -> ScriptCall:
+    return index_call(config(), _header(), user_id, operation, *digests, tagged=tagged)
 
 
 def _read_index(user_id: str) -> _Indexed:
-    steps: list[Step] = [_index_call(user_id, "list", "account"), _index_call(user_id, "list", "zset")]
+    steps: list[Step] = [_index_call(user_id, "list", tagged=True), _index_call(user_id, "list", tagged=False)]
     with redis_errors("listing"):
         replies = run_pipeline(get_client(), steps)
     found = []
@@ -129,10 +124,10 @@ def _read_index(user_id: str) -> _Indexed:
 
 def _prune(user_id: str, indexed: _Indexed, stale: set[str]) -> None:
     steps: list[Step] = []
-    for kind, entries in (("account", indexed.tagged), ("zset", indexed.older)):
+    for tagged, entries in ((True, indexed.tagged), (False, indexed.older)):
         digests = [digest for digest in entries if digest in stale]
         if digests:
-            steps.append(_index_call(user_id, "remove", kind, *digests))
+            steps.append(_index_call(user_id, "remove", *digests, tagged=tagged))
     with redis_errors("listing"):
         run_pipeline(get_client(), steps)
 
@@ -153,7 +148,7 @@ def _revoke(user_id: str, indexed: _Indexed, reason: str) -> int:
         key = layout.session_hash_key(prefix, digest)
         steps.append(ScriptCall(REVOKE, (key,), (*header, user_id, reason, "0")))
     if indexed.older:
-        steps.append(_index_call(user_id, "remove", "zset", *indexed.older))
+        steps.append(_index_call(user_id, "remove", *indexed.older, tagged=False))
     with redis_errors("revocation"):
         replies = run_pipeline(get_client(), steps)
     revocations = replies[: len(steps) - bool(indexed.older)]
