@@ -423,21 +423,21 @@ def web_diagnostics() -> DiagnosticPlan:
     )
 
 
-def check_names(names: Names, regions: tuple[str, ...], redis: RedisPlan) -> None:
+def check_names(plan: DeploymentPlan) -> None:
     """Every name against its resource's rule, all at once: one sentence naming each rule broken."""
+    names = plan.names
     pairs = [
         ("resource group", names.resource_group),
         ("Log Analytics workspace", names.workspace),
         ("PostgreSQL server", names.postgres),
         ("Key Vault", names.key_vault),
     ]
-    for index, location in enumerate(regions):
-        regional = "" if index == 0 else f"-{location}"
+    for region in plan.region_plans():
         pairs += [
-            ("virtual network", names.virtual_network + regional),
-            (redis.spec.name_rule, names.redis + regional),
-            ("App Service plan", names.app_service_plan + regional),
-            ("web app", names.web_app + regional),
+            ("virtual network", region.names.virtual_network),
+            (plan.redis.spec.name_rule, region.names.redis),
+            ("App Service plan", region.names.app_service_plan),
+            ("web app", region.names.web_app),
         ]
     broken = naming.broken_rules(pairs)
     if broken:
@@ -542,8 +542,7 @@ def build_plan(
                 **({"aad-enabled": "true"} if redis_auth == "entra" else {}),
             },
         )
-    check_names(names, regions, redis)
-    return DeploymentPlan(
+    plan = DeploymentPlan(
         environment=environment,
         subscription_id=subscription_id,
         location=location,
@@ -560,3 +559,5 @@ def build_plan(
         else None,
         key_vault=KeyVaultPlan(auth=key_vault_auth),
     )
+    check_names(plan)
+    return plan
