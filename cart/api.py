@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -194,8 +196,21 @@ def operation_id(request: HttpRequest, *change: Any) -> str | None:
 # --- the endpoints -----------------------------------------------------------------------
 
 
-def cart_response(request: HttpRequest, status: int = 200) -> JsonResponse:
-    return JsonResponse(Cart(request.session).as_json(), status=status)
+def cart_response(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(Cart(request.session).as_json())
+
+
+def refusals_answered(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Bad input (BadRequest) or a change the cart refuses (CartError) answers 400 with its sentence."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except (BadRequest, CartError) as problem:
+            return error(str(problem))
+
+    return answer
 
 
 def products(request: HttpRequest) -> JsonResponse:
@@ -212,44 +227,38 @@ def products(request: HttpRequest) -> JsonResponse:
 
 
 @ensure_csrf_cookie
+@refusals_answered
 def cart(request: HttpRequest) -> JsonResponse:
     if request.method == "GET":
         return cart_response(request)
     if request.method == "DELETE":
-        try:
-            Cart(request.session).clear(operation_id(request))
-        except BadRequest as problem:
-            return error(str(problem))
+        Cart(request.session).clear(operation_id(request))
         return cart_response(request)
     return method_not_allowed(request, ["GET", "DELETE"])
 
 
+@refusals_answered
 def cart_items(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         return method_not_allowed(request, ["POST"])
-    try:
-        body = read_json(request, {"sku", "quantity"})
-        sku, quantity = sku_from(body.get("sku")), quantity_from(body.get("quantity", 1))
-        Cart(request.session).add(sku, quantity, operation_id(request, sku, quantity))
-    except (BadRequest, CartError) as problem:
-        return error(str(problem))
+    body = read_json(request, {"sku", "quantity"})
+    sku, quantity = sku_from(body.get("sku")), quantity_from(body.get("quantity", 1))
+    Cart(request.session).add(sku, quantity, operation_id(request, sku, quantity))
     return cart_response(request)
 
 
+@refusals_answered
 def cart_item(request: HttpRequest, sku: str) -> JsonResponse:
-    try:
-        if request.method == "PUT":
-            body = read_json(request, {"quantity"})
-            if "quantity" not in body:
-                raise BadRequest('Say the new quantity, for example {"quantity": 2}.')
-            quantity = quantity_from(body["quantity"])
-            Cart(request.session).set_quantity(sku_from(sku), quantity, operation_id(request, sku, quantity))
-        elif request.method == "DELETE":
-            Cart(request.session).remove(sku_from(sku), operation_id(request, sku))
-        else:
-            return method_not_allowed(request, ["PUT", "DELETE"])
-    except (BadRequest, CartError) as problem:
-        return error(str(problem))
+    if request.method == "PUT":
+        body = read_json(request, {"quantity"})
+        if "quantity" not in body:
+            raise BadRequest('Say the new quantity, for example {"quantity": 2}.')
+        quantity = quantity_from(body["quantity"])
+        Cart(request.session).set_quantity(sku_from(sku), quantity, operation_id(request, sku, quantity))
+    elif request.method == "DELETE":
+        Cart(request.session).remove(sku_from(sku), operation_id(request, sku))
+    else:
+        return method_not_allowed(request, ["PUT", "DELETE"])
     return cart_response(request)
 
 
