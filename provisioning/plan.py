@@ -127,10 +127,6 @@ class RedisPlan:
         return self.spec.private_link_group
 
     @property
-    def private_dns_zone(self) -> str:
-        return self.spec.private_dns_zone
-
-    @property
     def display_name(self) -> str:
         return self.spec.display_name
 
