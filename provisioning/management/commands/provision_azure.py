@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from provisioning.catalogue import APP_SERVICE_SKUS
 from provisioning.reporting import Reporter
 from provisioning.runner import provision
 
@@ -80,8 +81,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--web-sku",
-            choices=["B1", "S1"],
-            help="App Service plan SKU: B1 (default, up to 3 instances) or S1 (up to 10).",
+            choices=list(APP_SERVICE_SKUS),
+            help="App Service plan SKU (default B1): "
+            + ", ".join(f"{sku.name} up to {sku.max_instances} instances" for sku in APP_SERVICE_SKUS.values())
+            + ".",
         )
         parser.add_argument(
             "--clustering-policy",
