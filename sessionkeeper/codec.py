@@ -99,7 +99,8 @@ def decode(stored: bytes, max_bytes: int) -> Any:
         if len(body) > max_bytes:
             raise CorruptValue("A session value is larger than MAX_BYTES allows.")
         return json.loads(body)
-    except (zstandard.ZstdError, UnicodeDecodeError, json.JSONDecodeError, ValueError, IndexError) as error:
-        if isinstance(error, CorruptValue):
-            raise
+    except CorruptValue:
+        raise
+    # ValueError covers UnicodeDecodeError and json.JSONDecodeError; IndexError an unknown 'k' number.
+    except (zstandard.ZstdError, ValueError, IndexError) as error:
         raise CorruptValue(f"A session value could not be decoded: {error}") from error
