@@ -8,16 +8,12 @@ Retry-After. The API gets JSON.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.loader import render_to_string
+from django.http import HttpRequest, HttpResponse
 
+from sessiondemo.views import error_json, error_page, too_many_requests, wants_json
 from sessionkeeper.exceptions import UNREACHABLE, SessionStoreUnavailable
 
-RETRY_AFTER_SECONDS = 5
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+RETRY_AFTER_SECONDS = SessionStoreUnavailable.retry_after
 
 
 def session_store_unavailable_response(request: HttpRequest, error: Exception | None = None) -> HttpResponse:
@@ -25,32 +21,23 @@ def session_store_unavailable_response(request: HttpRequest, error: Exception | 
     refusal = isinstance(error, SessionStoreUnavailable) and error.refuses_writes
     if wants_json(request):
         sentence = error.sentence if isinstance(error, SessionStoreUnavailable) else UNREACHABLE
-        response: HttpResponse = JsonResponse({"error": sentence}, status=503)
+        response: HttpResponse = error_json(sentence, 503)
     else:
-        # Rendered without a request context: the context processors would touch the session.
-        context = {"retry_after": RETRY_AFTER_SECONDS, "reason": error.sentence if refusal else ""}
-        response = HttpResponse(render_to_string("503.html", context), status=503)
+        reason = error.sentence if refusal else ""
+        response = error_page(request, "503.html", 503, retry_after=RETRY_AFTER_SECONDS, reason=reason)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # Not cached anywhere: the next try must reach us.
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _sentence(request: HttpRequest, template: str, error: Exception, status: int, **context) -> HttpResponse:
-    if wants_json(request):
-        return JsonResponse({"error": str(error)}, status=status)
-    # The site's error page, in its frame; without a request context, as the 503 page.
-    html = render_to_string(template, {"reason": str(error), **context})
-    return HttpResponse(html, status=status)
-
-
 def session_too_large_response(request: HttpRequest, error: Exception) -> HttpResponse:
-    return _sentence(request, "400.html", error, 400)
+    if wants_json(request):
+        return error_json(str(error), 400)
+    return error_page(request, "400.html", 400, reason=str(error))
 
 
 def session_creation_refused_response(request: HttpRequest, error: Exception) -> HttpResponse:
-    retry_after = getattr(error, "retry_after", RETRY_AFTER_SECONDS)
-    response = _sentence(request, "429.html", error, 429, retry_after=retry_after)
-    response["Retry-After"] = str(retry_after)
+    response = too_many_requests(request, getattr(error, "retry_after", RETRY_AFTER_SECONDS), str(error))
     response["Cache-Control"] = "no-store"
     return response

@@ -17,7 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
 from sessiondemo.instance import instance_name
-from sessiondemo.unavailable import wants_json
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
 def back_url(request: HttpRequest) -> str | None:
