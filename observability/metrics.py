@@ -94,10 +94,6 @@ class RedisInfoSampler:
                 self._taken_at = time.monotonic()
             return self._sample
 
-    def latest(self) -> dict[str, Any] | None:
-        """The last sample taken, however old, without asking Redis."""
-        return self._sample
-
     def forget(self) -> None:
         with self._lock:
             self._sample = None
@@ -233,7 +229,7 @@ def current_figures() -> dict[str, Any]:
 
 class SessionFiguresCollector(Collector):
     """Session, request and round-trip figures, read at scrape time from ``read_figures``:
-    this process's by default, or the whole site's (every instance's publications added up)."""
+    this process's by default, or the whole site's (the cumulative totals, ops.site_view())."""
 
     def __init__(self, read_figures: Callable[[], dict[str, Any]] = current_figures) -> None:
         self.read_figures = read_figures
