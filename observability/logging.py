@@ -95,7 +95,7 @@ class RequestLogMiddleware:
             response = self.get_response(request)
         seconds = time.perf_counter() - started
         response["X-Request-ID"] = request.request_id
-        instance = getattr(request, "served_by", None) or instance_name(request)
+        instance = instance_name(request)
         self.log(request, response, instance, seconds, counter.round_trips)
         metrics.requests.record(response.status_code, seconds)
         ops.publish_in_passing(instance)

@@ -92,7 +92,7 @@ def ops_page(request: HttpRequest) -> HttpResponse:
 def ops_data(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated or not is_staff(request):
         return JsonResponse({"error": "Only staff may read the operations figures."}, status=403)
-    this_instance = getattr(request, "served_by", None) or instance_name(request)
+    this_instance = instance_name(request)
     try:
         data = ops.ops_data(this_instance)
     except REDIS_FAILURES as error:

@@ -23,9 +23,8 @@ class ServedByMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.served_by = instance_name(request)
         response = self.get_response(request)
-        response["X-Served-By"] = request.served_by
+        response["X-Served-By"] = instance_name(request)
         return response
 
 

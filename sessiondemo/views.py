@@ -38,11 +38,7 @@ def back_url(request: HttpRequest) -> str | None:
 
 
 def error_page(request: HttpRequest, template: str, status: int, **context) -> HttpResponse:
-    html = render_to_string(
-        template,
-        {"back_url": back_url(request), "served_by": getattr(request, "served_by", None) or instance_name(request)}
-        | context,
-    )
+    html = render_to_string(template, {"back_url": back_url(request), "served_by": instance_name(request)} | context)
     return HttpResponse(html, status=status)
 
 
