@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import redis
 from django.conf import settings
 from redis.auth.err import RequestTokenErr, TokenRenewalErr
-from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import AuthenticationError
@@ -32,6 +31,7 @@ from sessiondemo import redis_secret
 # REDIS_FAILURES and RedisClient are the engine's, so that the site and the engine agree on what
 # "Redis can't be used right now" means (its errors, a cluster without a reachable node, no Entra ID token).
 from sessionkeeper.client import REDIS_FAILURES, RedisClient
+from sessionkeeper.client import retry_policy as engine_retry_policy
 
 logger = logging.getLogger("sessiondemo.redis")
 
@@ -121,12 +121,8 @@ def connection_class_for(url: str) -> type[Connection]:
 
 
 def retry_policy() -> Retry:
-    """A bounded retry with backoff: a blip is ridden out, an outage is not hidden."""
-    return Retry(
-        ExponentialBackoff(cap=0.25, base=0.02),
-        retries=settings.REDIS_RETRIES,
-        supported_errors=(RedisConnectionError, RedisTimeoutError, ConnectionResetError),
-    )
+    """The engine's bounded retry, with the site's REDIS_RETRIES."""
+    return engine_retry_policy(settings.REDIS_RETRIES)
 
 
 def tls_options() -> dict[str, object]:

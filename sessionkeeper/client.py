@@ -50,6 +50,15 @@ def default_client() -> RedisClient:
     return _client
 
 
+def retry_policy(retries: int) -> Retry:
+    """A bounded retry with backoff for connection failures: a blip is ridden out, an outage is not hidden."""
+    return Retry(
+        ExponentialBackoff(cap=0.25, base=0.02),
+        retries=retries,
+        supported_errors=(RedisConnectionError, RedisTimeoutError, ConnectionResetError),
+    )
+
+
 def build_client() -> RedisClient:
     from sessionkeeper.conf import config
 
@@ -57,11 +66,7 @@ def build_client() -> RedisClient:
     arguments: dict[str, object] = {
         "socket_timeout": options.socket_timeout,
         "socket_connect_timeout": options.connect_timeout,
-        "retry": Retry(
-            ExponentialBackoff(cap=0.25, base=0.02),
-            retries=options.retries,
-            supported_errors=(RedisConnectionError, RedisTimeoutError, ConnectionResetError),
-        ),
+        "retry": retry_policy(options.retries),
         "health_check_interval": 30,
     }
     if options.cluster:
